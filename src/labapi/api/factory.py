@@ -1,0 +1,342 @@
+"""The resource registry's machine: a `ResourceSpec` becomes an `APIRouter`.
+
+Each spec yields list / create (get-or-create) / read / update / partial_update / delete,
+as DRF's router maps `{"get": "list", "post": "create"}`; every path answers with and
+without its trailing slash (never by redirect); operation ids are the reference's
+(`centers_list`, `centers_partial_update`, …). Handlers stay thin: parse the query, call
+the service, render, wrap the envelope.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from sqlalchemy import func, select
+
+from labapi.api.openapi import (
+    describe_filters,
+    list_parameters,
+    problem_responses,
+    request_body,
+)
+from labapi.api.responses import ORJSONResponse
+from labapi.core.db import SessionDep
+from labapi.core.errors import ErrorItem, ValidationFailed
+from labapi.core.services import ModelService
+from labapi.query import (
+    Meta,
+    apply_ordering,
+    apply_window,
+    compile_filters,
+    compile_search,
+    count_rows,
+    limit_offset_envelope,
+    limit_offset_window,
+    meta_envelope,
+    page_window,
+    parse_params,
+    split_query_string,
+)
+
+ACTIONS = ("list", "create", "read", "update", "partial_update", "delete")
+
+
+@dataclass(frozen=True)
+class Surface:
+    """What the resources of one API share: prefix, query dialect, envelope."""
+
+    name: str
+    prefix: str
+    envelope: Literal["limit_offset", "meta"]
+    reserved: tuple[str, ...]
+    ordering_param: str
+    page_size_setting: str
+    page_size_max_setting: str
+
+
+ISABL = Surface(
+    name="isabl",
+    prefix="/api/v1",
+    envelope="limit_offset",
+    reserved=(
+        "limit",
+        "offset",
+        "ordering",
+        "search",
+        "count_limit",
+        "fields",
+        "format",
+        "distinct",
+    ),
+    ordering_param="ordering",
+    page_size_setting="page_size_default",
+    page_size_max_setting="page_size_max",
+)
+FACILITY = Surface(
+    name="facility",
+    prefix="/api",
+    envelope="meta",
+    reserved=("pg", "pg_size", "o", "detail", "_all", "search", "format"),
+    ordering_param="o",
+    page_size_setting="facility_page_size_default",
+    page_size_max_setting="facility_page_size_max",
+)
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """Everything about one resource, declared once; the routes are generated from it."""
+
+    name: str
+    model: type[Any]
+    read: type[BaseModel]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    service: ModelService
+    surface: Surface = ISABL
+    title: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)
+    search: tuple[str, ...] = ()
+    default_ordering: tuple[str, ...] = ("pk",)
+    actions: tuple[str, ...] = ACTIONS
+    # Filter parameters documented in OpenAPI besides the model's own columns.
+    extra_filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def verbose(self) -> str:
+        """Singular human name (`center`) for summaries."""
+        return self.title or self.model.__name__.lower()
+
+
+@cache
+def _partial(schema: type[BaseModel]) -> type[BaseModel]:
+    """The PATCH body: every field of the PUT body, all optional."""
+    fields: dict[str, Any] = {
+        name: (info.annotation | None, None) for name, info in schema.model_fields.items()
+    }
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"Patched{schema.__name__}", __base__=schema, **fields
+    )
+
+
+class Renderer:
+    """Turns ORM objects into JSON-ready dicts through the read schema, once per list."""
+
+    def __init__(self, schema: type[BaseModel]) -> None:
+        self.one = TypeAdapter(schema)
+        self.many = TypeAdapter(list[schema])  # type: ignore[valid-type]
+
+    def render(self, objs: Sequence[Any], fields: set[str] | None = None) -> list[dict[str, Any]]:
+        """Representations of `objs`, reduced to `fields` (and `pk`) when asked."""
+        data: list[dict[str, Any]] = self.many.dump_python(
+            self.many.validate_python(list(objs), from_attributes=True), mode="json"
+        )
+        if fields:
+            keep = fields | {"pk", "id"}
+            data = [{k: v for k, v in item.items() if k in keep} for item in data]
+        return data
+
+
+async def parse_body(request: Request, schema: type[BaseModel]) -> BaseModel:
+    """Validate a JSON body against `schema`; every problem is a 400 entry under `body`."""
+    raw = await request.body()
+    try:
+        payload = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(
+            "the body is not valid JSON", [ErrorItem(("body",), str(exc), "json_invalid")]
+        ) from None
+    try:
+        return schema.model_validate(payload)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "the body has invalid fields",
+            [
+                ErrorItem(("body", *error["loc"]), error["msg"], error["type"])
+                for error in exc.errors(include_url=False)
+            ],
+        ) from None
+
+
+def _fields(request: Request) -> set[str] | None:
+    raw = request.query_params.getlist("fields")
+    names = {name.strip() for value in raw for name in value.split(",") if name.strip()}
+    return names or None
+
+
+def build_router(spec: ResourceSpec) -> APIRouter:
+    """Generate the routes of one resource."""
+    surface, service, model = spec.surface, spec.service, spec.model
+    renderer = Renderer(spec.read)
+    router = APIRouter(prefix=f"{surface.prefix}/{spec.name}", tags=[spec.name])
+    patch_schema = _partial(spec.update)
+    ident_param = Path(description="A primary key, or any identifier of the object.")
+
+    async def load_object(session: SessionDep, id: str = ident_param) -> Any:  # noqa: A002
+        return await service.get(session=session, ident=id)
+
+    Loaded = Depends(load_object)
+
+    def add(path: str, endpoint: Callable[..., Any], method: str, action: str, **kw: Any) -> None:
+        for variant, in_schema in ((path, True), (path + "/", False)):
+            router.add_api_route(
+                variant,
+                endpoint,
+                methods=[method],
+                operation_id=f"{spec.name}_{action}" if in_schema else None,
+                include_in_schema=in_schema,
+                response_class=ORJSONResponse,
+                responses=problem_responses(action),
+                **kw,
+            )
+
+    async def list_objects(request: Request, session: SessionDep) -> Response:
+        pairs = split_query_string(request.url.query)
+        reserved, conditions = parse_params(pairs, surface.reserved)
+        stmt = select(model).where(*compile_filters(model, conditions, spec.aliases))
+        search = reserved.get("search")
+        if search and search[-1]:
+            stmt = stmt.where(*compile_search(model, search[-1], spec.search))
+        order = reserved.get(surface.ordering_param)
+        ordered = apply_ordering(
+            stmt,
+            model,
+            order[-1] if order else None,
+            param=surface.ordering_param,
+            default=spec.default_ordering,
+            aliases=spec.aliases,
+        )
+        settings = request.app.state.settings
+        default = getattr(settings, surface.page_size_setting)
+        maximum = getattr(settings, surface.page_size_max_setting)
+        if surface.envelope == "limit_offset":
+            window = limit_offset_window(reserved, default=default, maximum=maximum)
+        else:
+            window = page_window(reserved, default=default, maximum=maximum)
+        count = await count_rows(session, stmt, cap=window.count_limit)
+        rows = await session.scalars(apply_window(ordered, window).options(*service.options()))
+        data = renderer.render(rows.all(), _fields(request) if surface is ISABL else None)
+        if surface.envelope == "limit_offset":
+            base_url = str(request.url.replace(query=""))
+            return ORJSONResponse(
+                limit_offset_envelope(
+                    data, count=count, window=window, base_url=base_url, query=request.url.query
+                )
+            )
+        total = await session.scalar(select(func.count()).select_from(model))
+        meta = Meta(conditions, order[-1] if order else None, count, int(total or 0), window)
+        return ORJSONResponse(meta_envelope(data, meta))
+
+    list_objects.__doc__ = f"List {spec.name}."
+    add(
+        "",
+        list_objects,
+        "GET",
+        "list",
+        summary=f"List {spec.name}",
+        description=describe_filters(spec),
+        openapi_extra={"parameters": list_parameters(spec)},
+        response_model=None,
+    )
+
+    def make_create(schema: type[BaseModel]) -> Callable[..., Any]:
+        async def create_object(request: Request, session: SessionDep, body: schema) -> Response:  # type: ignore[valid-type]
+            obj, created = await service.get_or_create(session=session, data=body)
+            return ORJSONResponse(
+                renderer.render([obj], _fields(request))[0], status_code=201 if created else 200
+            )
+
+        return create_object
+
+    create_object = make_create(spec.create)
+    create_object.__doc__ = (
+        "Get or create objects. Existing objects are retrieved using either the pk field or "
+        "unique together constraints; nested objects are retrieved or created the same way. "
+        "An existing object is returned unchanged (200); a new one is created (201)."
+    )
+    if "create" in spec.actions:
+        add(
+            "",
+            create_object,
+            "POST",
+            "create",
+            summary=f"Get or create {spec.verbose}",
+            status_code=201,
+            response_model=spec.read,
+        )
+
+    async def read_object(request: Request, obj: Any = Loaded) -> Response:
+        return ORJSONResponse(renderer.render([obj], _fields(request))[0])
+
+    read_object.__doc__ = f"Retrieve a {spec.verbose} by pk or identifier."
+    add(
+        "/{id}",
+        read_object,
+        "GET",
+        "read",
+        summary=f"Retrieve {spec.verbose}",
+        response_model=spec.read,
+    )
+
+    def make_update(schema: type[BaseModel]) -> Callable[..., Any]:
+        # The body is parsed here, after the object was found: an unknown id is a 404
+        # whatever the body (SPEC §4).
+        async def update_object(
+            request: Request, session: SessionDep, obj: Any = Loaded
+        ) -> Response:
+            body = await parse_body(request, schema)
+            data = body.model_dump(exclude_unset=True)
+            obj = await service.update(session=session, obj=obj, data=data)
+            return ORJSONResponse(renderer.render([obj], _fields(request))[0])
+
+        return update_object
+
+    for method, action, schema in (
+        ("PUT", "update", spec.update),
+        ("PATCH", "partial_update", patch_schema),
+    ):
+        if action in spec.actions:
+            endpoint = make_update(schema)
+            endpoint.__doc__ = (
+                f"{'Update' if method == 'PUT' else 'Partially update'} a {spec.verbose}."
+            )
+            add(
+                "/{id}",
+                endpoint,
+                method,
+                action,
+                summary=f"{'Update' if method == 'PUT' else 'Partially update'} {spec.verbose}",
+                response_model=spec.read,
+                openapi_extra=request_body(schema),
+            )
+
+    async def delete_object(session: SessionDep, obj: Any = Loaded) -> Response:
+        await service.delete(session=session, obj=obj)
+        return Response(status_code=204)
+
+    delete_object.__doc__ = f"Delete a {spec.verbose}; 409 while others still reference it."
+    if "delete" in spec.actions:
+        add(
+            "/{id}",
+            delete_object,
+            "DELETE",
+            "delete",
+            summary=f"Delete {spec.verbose}",
+            status_code=204,
+            response_model=None,
+        )
+    return router
+
+
+def build_routers(registry: Sequence[ResourceSpec]) -> list[APIRouter]:
+    """One router per declared resource."""
+    return [build_router(spec) for spec in registry]
+
+
+def body_schemas(registry: Sequence[ResourceSpec]) -> list[type[BaseModel]]:
+    """Bodies that handlers parse themselves, for the OpenAPI components."""
+    return [schema for spec in registry for schema in (spec.update, _partial(spec.update))]

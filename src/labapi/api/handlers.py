@@ -1,0 +1,169 @@
+"""Error rendering and request ids: every error on every path is problem+json.
+
+A request id is taken from `X-Request-ID` (when sane) or made, set on the response and
+logged with every unexpected error, whose body says only "internal error" and that id.
+"""
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from labapi.api.responses import ProblemResponse
+from labapi.core.errors import (
+    BadRequest,
+    ErrorItem,
+    LabapiError,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    QueryError,
+    ValidationFailed,
+)
+
+log = logging.getLogger("labapi")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (`scope["state"]["request_id"]`, `X-Request-ID`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def request_id(request: Request) -> str:
+    """The id of the current request."""
+    return str(getattr(request.state, "request_id", "") or "-")
+
+
+def problem(request: Request, error: LabapiError) -> ProblemResponse:
+    """Render a LabapiError."""
+    return ProblemResponse(error.problem(), status_code=error.status, headers=error.headers)
+
+
+async def _labapi_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, LabapiError)
+    return problem(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = [
+        ErrorItem(
+            tuple(error.get("loc", ())), str(error.get("msg", "")), str(error.get("type", ""))
+        )
+        for error in exc.errors()
+    ]
+    in_query = all(item.loc[:1] == ("query",) for item in items) and items
+    error: LabapiError
+    if in_query:
+        error = QueryError([ErrorItem(i.loc, i.msg, "invalid_parameter") for i in items])
+    else:
+        error = ValidationFailed("the request has invalid fields", items)
+    return problem(request, error)
+
+
+_HTTP_ERRORS: dict[int, type[LabapiError]] = {
+    400: BadRequest,
+    401: NotAuthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    405: MethodNotAllowed,
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = _HTTP_ERRORS.get(exc.status_code)
+    if kind is None:
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "code": f"LAB{exc.status_code}",
+        }
+        return ProblemResponse(body, status_code=exc.status_code, headers=exc.headers)
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route for {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    error = kind(detail, headers=dict(exc.headers or {}))
+    return problem(request, error)
+
+
+# SQLSTATEs that a client's input can provoke and that say what was wrong with it.
+_CLIENT_SQLSTATES = {
+    "2201B": ("invalid_regex", "the regular expression is not valid on this database"),
+    "22P02": ("invalid_value", "a value has the wrong form for its column"),
+    "22003": ("invalid_value", "a number is out of range"),
+    "22008": ("invalid_value", "a datetime is out of range"),
+    "22001": ("invalid_value", "a value is too long for its column"),
+}
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, DBAPIError)
+    state = _sqlstate(exc)
+    if state in _CLIENT_SQLSTATES:
+        kind, msg = _CLIENT_SQLSTATES[state]
+        return problem(request, QueryError([ErrorItem(("query",), msg, kind)]))
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    rid = request_id(request)
+    log.error(
+        "internal error on %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
+    )
+    body = {
+        "type": "/problems/internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "internal error",
+        "code": "LAB500",
+        "request_id": rid,
+    }
+    return ProblemResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of error to its problem+json renderer."""
+    app.add_exception_handler(LabapiError, _labapi_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,99 @@
+"""Engines and sessions: one async engine per app, SQLite and PostgreSQL alike.
+
+SQLite is first-class here, which takes three fixes applied on every new connection:
+foreign keys on, SQLAlchemy (not the sqlite3 driver) emitting BEGIN so that SAVEPOINTs nest
+inside the transaction, and `lower()` / LIKE made unicode- and case-correct so that the
+query language means the same thing on both databases.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from labapi.core.settings import Settings
+
+
+def _unicode_lower(value: Any) -> Any:
+    # SQLite's built-in lower() folds ASCII only; PostgreSQL folds every script.
+    return value.lower() if isinstance(value, str) else value
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin): the driver's legacy mode
+    # would run SAVEPOINTs outside the transaction.
+    dbapi_connection.isolation_level = None
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # LIKE is case-sensitive, as it is on PostgreSQL; ilike goes through lower().
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether a database URL points at SQLite."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Create the async engine for `settings.database_url`, tuned per backend.
+
+    Args:
+        settings: the service settings.
+
+    Returns:
+        An engine whose connections are ready for labapi's queries.
+    """
+    url = settings.database_url
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=settings.echo_sql)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_async_engine(
+        url,
+        echo=settings.echo_sql,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The session factory used by requests: objects stay usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed before the response is sent."""
+    async with request.state.sessionmaker() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,246 @@
+"""Generic model services: fetch by any identifier, get-or-create (nested objects too),
+update, delete. Services never commit; they flush when they need ids or constraints.
+
+A surface subclasses `ModelService` where a model derives fields (`derive`) or has more
+to do; the resource spec hands its service to the generated routes.
+"""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from labapi.core.errors import Conflict, ErrorItem, NotFound, ValidationFailed
+from labapi.core.models import Base, utcnow
+
+IDENTIFIER_FIELDS = ("system_id", "identifier", "name", "slug", "username", "email")
+NOT_FOUND = "Object not found try a different ID: {ident!r} matches no {model}"
+
+
+class ModelService:
+    """Reads and writes one model; `relations` maps a body field to the related service."""
+
+    # Body fields that name another object: to-one as {pk}/{key...}/pk, to-many as lists.
+    relations: ClassVar[dict[str, "ModelService"]] = {}
+    # Relationships rendered in the representation, loaded with selectinload.
+    load: ClassVar[tuple[str, ...]] = ()
+    # Fields set at creation only: an update that would change them is a 400.
+    create_only: ClassVar[tuple[str, ...]] = ()
+    # A bare string in a body names the object by this field (`"tags": ["a"]`).
+    scalar_field: ClassVar[str] = "name"
+    # Nested references that must exist already (a user named by `created_by`).
+    lookup_only: ClassVar[bool] = False
+
+    def __init__(self, model: type[Base]) -> None:
+        self.model = model
+
+    # ----------------------------------------------------------------- reading
+    def options(self) -> list[LoaderOption]:
+        """Loader options that fetch everything the representation shows, N+1 free."""
+        options: list[LoaderOption] = []
+        for name in self.load:
+            option = selectinload(getattr(self.model, name))
+            nested = self.relations.get(name)
+            if nested is not None and nested.load:
+                option = option.options(*nested.options())
+            options.append(option)
+        return options
+
+    def identifier_columns(self) -> list[Any]:
+        """The columns a detail path may name the object by, besides its pk."""
+        return [
+            getattr(self.model, name) for name in IDENTIFIER_FIELDS if hasattr(self.model, name)
+        ]
+
+    async def get(self, *, session: AsyncSession, ident: str) -> Any:
+        """Fetch by pk (digits) or any identifier column; 404 unless exactly one matches."""
+        stmt = select(self.model).options(*self.options())
+        if ident.isdigit():
+            if int(ident) >= 2**63:
+                raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
+            stmt = stmt.where(self.model.id == int(ident))  # type: ignore[attr-defined]
+        else:
+            columns = self.identifier_columns()
+            if not columns:
+                raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
+            stmt = stmt.where(or_(*(column == ident for column in columns))).limit(2)
+        found = (await session.scalars(stmt)).all()
+        if len(found) != 1:
+            raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
+        return found[0]
+
+    async def reload(self, *, session: AsyncSession, obj: Any) -> Any:
+        """The object again with its representation loaded (after a write)."""
+        stmt = (
+            select(self.model)
+            .where(self.model.id == obj.id)  # type: ignore[attr-defined]
+            .options(*self.options())
+            .execution_options(populate_existing=True)
+        )
+        return (await session.scalars(stmt)).one()
+
+    # ----------------------------------------------------------------- writing
+    def derive(self, values: dict[str, Any], obj: Any | None) -> dict[str, Any]:
+        """Fields computed from others (slugs, categories); `obj` is None on create."""
+        return values
+
+    async def resolve_relations(
+        self, *, session: AsyncSession, values: dict[str, Any], loc: tuple[str | int, ...]
+    ) -> dict[str, Any]:
+        """Replace nested bodies by objects (get-or-create), lists by lists of objects."""
+        resolved = dict(values)
+        for name, service in self.relations.items():
+            if name not in values:
+                continue
+            if values[name] in (None, ""):
+                resolved.pop(name)
+                continue
+            value = values[name]
+            if isinstance(value, list):
+                items = [
+                    (await service.get_or_create(session=session, data=item, loc=(*loc, name, i)))[
+                        0
+                    ]
+                    for i, item in enumerate(value)
+                ]
+                resolved[name] = list({id(item): item for item in items}.values())
+            else:
+                resolved[name] = (
+                    await service.get_or_create(session=session, data=value, loc=(*loc, name))
+                )[0]
+        return resolved
+
+    async def find(self, *, session: AsyncSession, values: dict[str, Any]) -> Any | None:
+        """The existing object with the same unique-together key (NULL matches NULL)."""
+        key: Sequence[str] = getattr(self.model, "get_or_create_key", ())
+        if not key or any(name not in values for name in key):
+            return None
+        conditions = []
+        for name in key:
+            column, value = getattr(self.model, name), values[name]
+            if isinstance(value, Base):
+                column, value = getattr(self.model, f"{name}_id"), value.id  # type: ignore[attr-defined]
+            conditions.append(column.is_(None) if value is None else column == value)
+        stmt = select(self.model).where(*conditions).options(*self.options())
+        return (await session.scalars(stmt)).first()
+
+    def writable(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Only the keys that are mapped attributes of the model."""
+        attrs = self.model.__mapper__.attrs
+        return {name: value for name, value in values.items() if name in attrs}
+
+    def _coerce_input(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            return dict(data)
+        if hasattr(data, "model_dump"):
+            return dict(data.model_dump(exclude_unset=True))
+        if isinstance(data, int):
+            return {"pk": data}
+        return {self.scalar_field: data}
+
+    async def get_or_create(
+        self,
+        *,
+        session: AsyncSession,
+        data: Any,
+        loc: tuple[str | int, ...] = ("body",),
+        created_by: Any | None = None,
+    ) -> tuple[Any, bool]:
+        """Return `(object, created)`: matched by pk, else by unique key, else created.
+
+        Two identical requests racing each other create one row: the loser's insert
+        fails on the unique key inside a savepoint and it returns the winner's row.
+        """
+        values = self._coerce_input(data)
+        pk = values.pop("pk", None)
+        if pk is not None:
+            found = await session.get(self.model, pk, options=self.options())
+            if found is None:
+                raise ValidationFailed(
+                    f"no {self.model.__name__} with pk {pk}",
+                    [
+                        ErrorItem(
+                            (*loc, "pk"), f"no {self.model.__name__} with pk {pk}", "not_found"
+                        )
+                    ],
+                )
+            return found, False
+        if self.lookup_only:
+            return await self._lookup(session=session, values=values, loc=loc), False
+        values = await self.resolve_relations(session=session, values=values, loc=loc)
+        values = self.derive(self.writable(values), None)
+        existing = await self.find(session=session, values=values)
+        if existing is not None:
+            return existing, False
+        if created_by is not None and hasattr(self.model, "created_by"):
+            values.setdefault("created_by", created_by)
+        obj = self.model(**values)
+        try:
+            async with session.begin_nested():
+                session.add(obj)
+                await session.flush()
+        except IntegrityError as exc:
+            existing = await self.find(session=session, values=values)
+            if existing is not None:
+                return existing, False
+            raise Conflict(
+                f"this {self.model.__name__} clashes with a stored one: {exc.orig}"
+            ) from None
+        return await self.reload(session=session, obj=obj), True
+
+    async def _lookup(
+        self, *, session: AsyncSession, values: dict[str, Any], loc: tuple[str | int, ...]
+    ) -> Any:
+        value = values.get(self.scalar_field)
+        stmt = select(self.model).where(getattr(self.model, self.scalar_field) == value)
+        found = (await session.scalars(stmt)).first()
+        if found is None:
+            msg = f"no {self.model.__name__} with {self.scalar_field} {value!r}"
+            raise ValidationFailed(msg, [ErrorItem(loc, msg, "not_found")])
+        return found
+
+    def check_create_only(self, obj: Any, values: dict[str, Any]) -> None:
+        """A 400 for every create-only field the update would change."""
+        errors = [
+            ErrorItem(
+                ("body", name), f"'{name}' is set at creation and cannot change", "create_only"
+            )
+            for name in self.create_only
+            if name in values and values[name] != getattr(obj, name)
+        ]
+        if errors:
+            raise ValidationFailed("some fields cannot be changed after creation", errors)
+
+    async def update(self, *, session: AsyncSession, obj: Any, data: dict[str, Any]) -> Any:
+        """Set the given fields; JSON fields and to-many sets are replaced whole."""
+        self.check_create_only(obj, data)
+        values = {k: v for k, v in self.writable(data).items() if k not in self.create_only}
+        values = await self.resolve_relations(session=session, values=values, loc=("body",))
+        values = self.derive(values, obj)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        if hasattr(obj, "modified"):
+            obj.modified = utcnow()
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"the update clashes with stored data: {exc.orig}") from None
+        return await self.reload(session=session, obj=obj)
+
+    async def delete(self, *, session: AsyncSession, obj: Any) -> None:
+        """Delete; a 409 while other rows still reference the object."""
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    delete(self.model).where(self.model.id == obj.id)  # type: ignore[attr-defined]
+                )
+        except IntegrityError:
+            raise Conflict(
+                f"{self.model.__name__} {obj.id} is still referenced by other objects"
+            ) from None
+        session.expunge(obj)

@@ -1,0 +1,85 @@
+"""The application: `create_app(settings)` wires settings, database, routes and errors."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import labapi
+from labapi.api.factory import ResourceSpec, body_schemas, build_routers
+from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
+from labapi.api.responses import ORJSONResponse
+from labapi.core.db import create_engine, create_sessionmaker
+from labapi.core.settings import Settings, get_settings
+from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
+
+REGISTRY: tuple[ResourceSpec, ...] = ISABL_REGISTRY
+
+
+class State(TypedDict):
+    """What the lifespan hands every request (`request.state`)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+DESCRIPTION = """\
+labapi serves two lab-metadata APIs on one engine:
+
+- **Isabl API v1** under `/api/v1/` (limit/offset pages: `count`, `next`, `previous`, `results`);
+- **facility API** under `/api/` (pg/pg_size pages: `data`, `meta`, `warnings`).
+
+Every list takes Django-style lookups as query parameters (`name__icontains=x`, `id__in!=1,2`,
+`[name,notes]__icontains=x`, `created__year=2016`, `tags__name=x`); errors are RFC 9457
+problem details.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI application for `settings` (read from the environment when None)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+        engine = create_engine(settings)
+        try:
+            yield {"sessionmaker": create_sessionmaker(engine)}
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="labapi",
+        version=labapi.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.registry = REGISTRY
+    for router in build_routers(REGISTRY):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            models = [(model, "validation") for model in body_schemas(REGISTRY)]
+            _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in definitions.get("$defs", {}).items():
+                components.setdefault(name, definition)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,88 @@
+"""Fixtures: both real databases, migrated once per run; each test in a rolled-back
+transaction, even when the code under test commits or uses savepoints.
+
+`-m sqlite` runs offline; `-m postgresql` needs the server of LABAPI_TEST_DATABASE_URL
+(default: the local `test` database). A missing server is an error, never a skip.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from labapi.core.db import create_engine, get_session
+from labapi.core.migrate import upgrade
+from labapi.core.settings import Settings
+from labapi.main import create_app
+
+PG_URL = os.environ.get(
+    "LABAPI_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+BACKENDS = [
+    pytest.param("sqlite", marks=pytest.mark.sqlite, id="sqlite"),
+    pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
+]
+
+
+def backend_url(backend: str, tmp: Path) -> str:
+    """The database URL of a backend for this run."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'labapi-test.db'}"
+    return PG_URL
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    """A migrated database per backend, shared by the whole run."""
+    backend: str = request.param
+    url = backend_url(backend, tmp_path_factory.mktemp(backend))
+    engine = create_engine(Settings(database_url=url))
+    if backend == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync_conn: upgrade(connection=sync_conn))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        trans = await conn.begin()
+        session = AsyncSession(
+            bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await trans.rollback()
+
+
+@pytest.fixture
+def backend(engine: AsyncEngine) -> str:
+    """`sqlite` or `postgresql`."""
+    return engine.dialect.name
+
+
+@pytest.fixture
+async def client(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, its requests sharing the test's session."""
+    app = create_app(Settings(database_url=str(engine.url)))
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+        await session.flush()
+
+    app.dependency_overrides[get_session] = test_session
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
