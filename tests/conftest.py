@@ -7,10 +7,12 @@ transaction, even when the code under test commits or uses savepoints.
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -37,7 +39,9 @@ def backend_url(backend: str, tmp: Path) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+async def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
     """A migrated database per backend, shared by the whole run."""
     backend: str = request.param
     url = backend_url(backend, tmp_path_factory.mktemp(backend))
@@ -73,10 +77,9 @@ def backend(engine: AsyncEngine) -> str:
     return engine.dialect.name
 
 
-@pytest.fixture
-async def client(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the app, its requests sharing the test's session."""
-    app = create_app(Settings(database_url=str(engine.url)))
+@asynccontextmanager
+async def app_client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on `app` whose requests all use `session`."""
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         yield session
@@ -85,4 +88,12 @@ async def client(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[ht
     app.dependency_overrides[get_session] = test_session
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, its requests sharing the test's session."""
+    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)))
+    async with app_client(app, session) as client:
         yield client

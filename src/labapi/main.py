@@ -38,8 +38,13 @@ problem details.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ASGI application for `settings` (read from the environment when None)."""
+def create_app(
+    settings: Settings | None = None, registry: tuple[ResourceSpec, ...] = REGISTRY
+) -> FastAPI:
+    """Build the ASGI application for `settings` (read from the environment when None).
+
+    `registry` lists the resources to serve; tests may add their own.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -59,8 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
-    app.state.registry = REGISTRY
-    for router in build_routers(REGISTRY):
+    app.state.registry = registry
+    for router in build_routers(registry):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
@@ -73,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 description=app.description,
                 routes=app.routes,
             )
-            models = [(model, "validation") for model in body_schemas(REGISTRY)]
+            models = [(model, "validation") for model in body_schemas(registry)]
             _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, definition in definitions.get("$defs", {}).items():

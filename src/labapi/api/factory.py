@@ -7,7 +7,7 @@ without its trailing slash (never by redirect); operation ids are the reference'
 the service, render, wrap the envelope.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -15,7 +15,9 @@ from typing import Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from labapi.api.openapi import (
     describe_filters,
@@ -24,10 +26,11 @@ from labapi.api.openapi import (
     request_body,
 )
 from labapi.api.responses import ORJSONResponse
-from labapi.core.db import SessionDep
-from labapi.core.errors import ErrorItem, ValidationFailed
+from labapi.core.db import ReadSessionDep, SessionDep
+from labapi.core.errors import ErrorItem, QueryError, ValidationFailed
 from labapi.core.services import ModelService
 from labapi.query import (
+    Condition,
     Meta,
     apply_ordering,
     apply_window,
@@ -168,6 +171,77 @@ def _fields(request: Request) -> set[str] | None:
     return names or None
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """A list request, parsed and compiled: filtered (for counting) and ordered."""
+
+    reserved: dict[str, list[str | None]]
+    conditions: list[Condition]
+    filtered: Select[Any]
+    ordered: Select[Any]
+    order: str | None
+
+
+def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
+    """Compile a list request's filters, search and ordering; every bad parameter of
+    every kind is reported in one 400."""
+    surface, model = spec.surface, spec.model
+    reserved, conditions = parse_params(split_query_string(query_string), surface.reserved)
+    errors: list[ErrorItem] = []
+    clauses: list[Any] = []
+    try:
+        clauses += compile_filters(model, conditions, spec.aliases)
+    except QueryError as exc:
+        errors += exc.errors
+    search = reserved.get("search")
+    if search and search[-1]:
+        try:
+            clauses += compile_search(model, search[-1], spec.search)
+        except QueryError as exc:
+            errors += exc.errors
+    filtered = select(model).where(*clauses)
+    order_values = reserved.get(surface.ordering_param)
+    order = order_values[-1] if order_values else None
+    try:
+        ordered = apply_ordering(
+            filtered,
+            model,
+            order,
+            param=surface.ordering_param,
+            default=spec.default_ordering,
+            aliases=spec.aliases,
+        )
+    except QueryError as exc:
+        errors += exc.errors
+    if errors:
+        raise QueryError(errors)
+    return ListQuery(reserved, conditions, filtered, ordered, order)
+
+
+STREAM_BATCH = 500
+
+
+async def stream_meta_envelope(
+    session: AsyncSession, stmt: Select[Any], renderer: "Renderer", meta: Meta
+) -> AsyncIterator[bytes]:
+    """`pg_size=0`: every row, rendered and sent in batches so memory stays flat."""
+    yield b'{"data":['
+    first = True
+    result = await session.stream_scalars(stmt.execution_options(yield_per=STREAM_BATCH))
+    async for batch in result.partitions(STREAM_BATCH):
+        for item in renderer.render(batch):
+            yield (b"" if first else b",") + orjson.dumps(item)
+            first = False
+    envelope = meta_envelope([], meta)
+    yield (
+        b'],"meta":'
+        + orjson.dumps(envelope["meta"])
+        + b',"warnings":'
+        + orjson.dumps(envelope["warnings"])
+        + b"}"
+    )
+
+
 def build_router(spec: ResourceSpec) -> APIRouter:
     """Generate the routes of one resource."""
     surface, service, model = spec.surface, spec.service, spec.model
@@ -194,42 +268,37 @@ def build_router(spec: ResourceSpec) -> APIRouter:
                 **kw,
             )
 
-    async def list_objects(request: Request, session: SessionDep) -> Response:
-        pairs = split_query_string(request.url.query)
-        reserved, conditions = parse_params(pairs, surface.reserved)
-        stmt = select(model).where(*compile_filters(model, conditions, spec.aliases))
-        search = reserved.get("search")
-        if search and search[-1]:
-            stmt = stmt.where(*compile_search(model, search[-1], spec.search))
-        order = reserved.get(surface.ordering_param)
-        ordered = apply_ordering(
-            stmt,
-            model,
-            order[-1] if order else None,
-            param=surface.ordering_param,
-            default=spec.default_ordering,
-            aliases=spec.aliases,
-        )
+    async def list_objects(request: Request, session: ReadSessionDep) -> Response:
+        query = parse_list_query(spec, request.url.query)
         settings = request.app.state.settings
         default = getattr(settings, surface.page_size_setting)
         maximum = getattr(settings, surface.page_size_max_setting)
         if surface.envelope == "limit_offset":
-            window = limit_offset_window(reserved, default=default, maximum=maximum)
+            window = limit_offset_window(query.reserved, default=default, maximum=maximum)
         else:
-            window = page_window(reserved, default=default, maximum=maximum)
-        count = await count_rows(session, stmt, cap=window.count_limit)
-        rows = await session.scalars(apply_window(ordered, window).options(*service.options()))
-        data = renderer.render(rows.all(), _fields(request) if surface is ISABL else None)
+            window = page_window(query.reserved, default=default, maximum=maximum)
+        count = await count_rows(session, query.filtered, cap=window.count_limit)
+        page = apply_window(query.ordered, window).options(*service.options())
         if surface.envelope == "limit_offset":
-            base_url = str(request.url.replace(query=""))
+            rows = (await session.scalars(page)).all()
             return ORJSONResponse(
                 limit_offset_envelope(
-                    data, count=count, window=window, base_url=base_url, query=request.url.query
+                    renderer.render(rows, _fields(request)),
+                    count=count,
+                    window=window,
+                    base_url=str(request.url.replace(query="")),
+                    query=request.url.query,
                 )
             )
         total = await session.scalar(select(func.count()).select_from(model))
-        meta = Meta(conditions, order[-1] if order else None, count, int(total or 0), window)
-        return ORJSONResponse(meta_envelope(data, meta))
+        meta = Meta(query.conditions, query.order, count, int(total or 0), window)
+        if window.limit is None:
+            return StreamingResponse(
+                stream_meta_envelope(session, page, renderer, meta),
+                media_type="application/json",
+            )
+        rows = (await session.scalars(page)).all()
+        return ORJSONResponse(meta_envelope(renderer.render(rows), meta))
 
     list_objects.__doc__ = f"List {spec.name}."
     add(

@@ -96,4 +96,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+# Writes commit before the response is sent, so a failed commit becomes an error response.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# Reads keep the session open while the response streams (`pg_size=0`).
+ReadSessionDep = Annotated[AsyncSession, Depends(get_session)]

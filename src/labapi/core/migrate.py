@@ -1,12 +1,15 @@
 """Run Alembic from inside labapi: the CLI, startup and the tests share this."""
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-ROOT = Path(__file__).resolve().parents[3]
+# The checkout (or the image's /app) holding alembic.ini and migrations/; LABAPI_HOME
+# points there when labapi is installed as a plain package.
+ROOT = Path(os.environ.get("LABAPI_HOME") or Path(__file__).resolve().parents[3])
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -30,6 +30,9 @@ class ModelService:
     load: ClassVar[tuple[str, ...]] = ()
     # Fields set at creation only: an update that would change them is a 400.
     create_only: ClassVar[tuple[str, ...]] = ()
+    # Fields the server makes (ids, stamps, slugs): ignored in update bodies, as DRF
+    # ignores read-only fields, so a client may PUT back the representation it read.
+    read_only: ClassVar[tuple[str, ...]] = ("id",)
     # A bare string in a body names the object by this field (`"tags": ["a"]`).
     scalar_field: ClassVar[str] = "name"
     # Nested references that must exist already (a user named by `created_by`).
@@ -218,15 +221,18 @@ class ModelService:
     async def update(self, *, session: AsyncSession, obj: Any, data: dict[str, Any]) -> Any:
         """Set the given fields; JSON fields and to-many sets are replaced whole."""
         self.check_create_only(obj, data)
-        values = {k: v for k, v in self.writable(data).items() if k not in self.create_only}
+        ignored = {*self.create_only, *self.read_only}
+        values = {k: v for k, v in self.writable(data).items() if k not in ignored}
         values = await self.resolve_relations(session=session, values=values, loc=("body",))
         values = self.derive(values, obj)
-        for name, value in values.items():
-            setattr(obj, name, value)
-        if hasattr(obj, "modified"):
-            obj.modified = utcnow()
         try:
+            # The changes are made inside the savepoint (`begin_nested` flushes what is
+            # pending first): a clash rolls back only them and the session stays usable.
             async with session.begin_nested():
+                for name, value in values.items():
+                    setattr(obj, name, value)
+                if hasattr(obj, "modified"):
+                    obj.modified = utcnow()
                 await session.flush()
         except IntegrityError as exc:
             raise Conflict(f"the update clashes with stored data: {exc.orig}") from None

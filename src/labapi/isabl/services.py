@@ -20,6 +20,8 @@ from labapi.isabl.models import (
 class TagService(ModelService):
     """Tags are got or created by name; the slug follows the name."""
 
+    read_only = ("id", "slug")
+
     def derive(self, values: dict[str, Any], obj: Any | None) -> dict[str, Any]:
         """The slug of the (new) name."""
         if "name" in values:
@@ -46,6 +48,7 @@ class IsablService(ModelService):
         "created_by": user_ref_service,
     }
     load = ("tags", "created_by")
+    read_only = ("id", "uuid", "created", "modified", "created_by", "created_by_id", "slug")
     # The fields whose values make the slug, in order.
     slug_from: ClassVar[tuple[str, ...]] = ()
 
@@ -89,6 +92,7 @@ class TechniqueService(IsablService):
     """Techniques: the category follows from the method."""
 
     create_only = ("method", "name")
+    read_only = (*IsablService.read_only, "category")
     slug_from = ("name", "method")
 
     def derive(self, values: dict[str, Any], obj: Any | None) -> dict[str, Any]:
