@@ -13,9 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from labapi.auth.models import Permission, User
+from labapi.auth.passwords import hash_password
+from labapi.auth.tokens import issue_token
 from labapi.core.db import create_engine, get_session
 from labapi.core.migrate import upgrade
 from labapi.core.settings import Settings
@@ -81,19 +84,91 @@ def backend(engine: AsyncEngine) -> str:
 async def app_client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on `app` whose requests all use `session`."""
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    async def override_session() -> AsyncIterator[AsyncSession]:
         yield session
         await session.flush()
 
-    app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_session] = override_session
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
 
+def settings_for(engine: AsyncEngine, **overrides: object) -> Settings:
+    """Settings for an app on the test database."""
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key="test-secret-key",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+async def make_user(
+    session: AsyncSession,
+    username: str,
+    *,
+    password: str | None = None,
+    superuser: bool = False,
+    permissions: tuple[str, ...] = (),
+    **fields: object,
+) -> User:
+    """A user with the given `app.codename` permissions (granted directly)."""
+    user = User(
+        username=username,
+        password=hash_password(password) if password else "",
+        is_superuser=superuser,
+        **fields,
+    )
+    if permissions:
+        wanted = [tuple(label.split(".", 1)) for label in permissions]
+        found = (
+            await session.scalars(
+                select(Permission).where(
+                    tuple_(Permission.app_label, Permission.codename).in_(wanted)
+                )
+            )
+        ).all()
+        assert len(found) == len(wanted), f"unknown permissions in {permissions}"
+        user.user_permissions = list(found)
+    session.add(user)
+    await session.flush()
+    return user
+
+
 @pytest.fixture
-async def client(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the app, its requests sharing the test's session."""
-    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)))
+async def app(engine: AsyncEngine) -> FastAPI:
+    """The application on the test database."""
+    return create_app(settings_for(engine))
+
+
+@pytest.fixture
+async def anon_client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client without credentials."""
     async with app_client(app, session) as client:
+        yield client
+
+
+@pytest.fixture
+async def superuser(session: AsyncSession) -> User:
+    """The superuser the default `client` acts as."""
+    return await make_user(session, "root", superuser=True, email="root@example.org")
+
+
+@asynccontextmanager
+async def client_as(
+    app: FastAPI, session: AsyncSession, user: User
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client sending a fresh API key of `user`."""
+    key = await issue_token(session, user)
+    async with app_client(app, session) as client:
+        client.headers["Authorization"] = f"Token {key}"
+        yield client
+
+
+@pytest.fixture
+async def client(
+    app: FastAPI, session: AsyncSession, superuser: User
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client acting as a superuser, its requests sharing the test's session."""
+    async with client_as(app, session, superuser) as client:
         yield client

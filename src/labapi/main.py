@@ -13,11 +13,13 @@ import labapi
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
 from labapi.api.responses import ORJSONResponse
+from labapi.auth import endpoints as auth_endpoints
+from labapi.auth.specs import USERS
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
-REGISTRY: tuple[ResourceSpec, ...] = ISABL_REGISTRY
+REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS)
 
 
 class State(TypedDict):
@@ -65,7 +67,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.registry = registry
-    for router in build_routers(registry):
+    for router in (*auth_endpoints.ROUTERS, *build_routers(registry)):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
@@ -78,7 +80,8 @@ def create_app(
                 description=app.description,
                 routes=app.routes,
             )
-            models = [(model, "validation") for model in body_schemas(registry)]
+            bodies = (*body_schemas(registry), *auth_endpoints.AUTH_BODIES)
+            models = [(model, "validation") for model in bodies]
             _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, definition in definitions.get("$defs", {}).items():

@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from labapi.api.factory import FACILITY, ResourceSpec
-from labapi.core.settings import Settings
 from labapi.isabl import schemas, services
 from labapi.isabl.models import Tag
 from labapi.main import create_app
-from tests.conftest import app_client
+from tests.conftest import client_as, settings_for
 
 FACILITY_TAGS = ResourceSpec(
     name="tag",
@@ -26,12 +25,11 @@ FACILITY_TAGS = ResourceSpec(
 
 
 @pytest.fixture
-async def facility(engine: AsyncEngine, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False),
-        facility_page_size_default=3,
-    )
-    async with app_client(create_app(settings, registry=(FACILITY_TAGS,)), session) as client:
+async def facility(
+    engine: AsyncEngine, session: AsyncSession, superuser
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings_for(engine, facility_page_size_default=3), registry=(FACILITY_TAGS,))
+    async with client_as(app, session, superuser) as client:
         yield client
 
 
@@ -63,13 +61,18 @@ class TestMetaEnvelope:
 
     async def test_filters_order_and_pages(self, facility, session):
         await _seed(session, NAMES)
-        response = await facility.get("/api/tag?name__contains=e&name__exact!=beta&o=-name&pg=2&pg_size=2")
+        response = await facility.get(
+            "/api/tag?name__contains=e&name__exact!=beta&o=-name&pg=2&pg_size=2"
+        )
         body = response.json()
         # names with an "e" but not beta: zeta, epsilon, eta, delta (descending: zeta, eta,
         # epsilon, delta)
         assert [row["name"] for row in body["data"]] == ["epsilon", "delta"]
         meta = body["meta"]
-        assert meta["filters"] == {"positive": {"name__contains": "e"}, "negative": {"name": "beta"}}
+        assert meta["filters"] == {
+            "positive": {"name__contains": "e"},
+            "negative": {"name": "beta"},
+        }
         assert meta["order"] == "-name"
         assert (meta["filtered_count"], meta["total_count"]) == (4, 7)
         assert (meta["page"], meta["page_size"], meta["max_page"]) == (2, 2, 2)
@@ -79,7 +82,8 @@ class TestMetaEnvelope:
         body = (await facility.get("/api/tag/?pg=9")).json()
         assert body["data"] == []
         assert body["meta"]["max_page"] == 3
-        assert len(body["warnings"]) == 1 and "past the last page" in body["warnings"][0]
+        assert len(body["warnings"]) == 1
+        assert "past the last page" in body["warnings"][0]
 
     async def test_bad_page_size_falls_back_with_warning(self, facility, session):
         await _seed(session, NAMES)

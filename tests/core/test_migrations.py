@@ -1,5 +1,7 @@
 """The migrations build exactly the schema the models declare, on both databases."""
 
+import re
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -41,4 +43,4 @@ def test_one_head_and_dated_file_names():
     assert len(script.get_heads()) == 1
     for revision in script.walk_revisions():
         name = revision.path.rsplit("/", 1)[-1]
-        assert name[:10].count("-") == 2 and name[10] == "_", name
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_[a-z0-9_]+\.py", name), name

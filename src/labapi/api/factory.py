@@ -10,7 +10,7 @@ the service, render, wrap the envelope.
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -26,7 +26,10 @@ from labapi.api.openapi import (
     request_body,
 )
 from labapi.api.responses import ORJSONResponse
-from labapi.core.db import ReadSessionDep, SessionDep
+from labapi.auth.deps import get_current_user, require_permission
+from labapi.auth.models import User
+from labapi.auth.permissions import ACTION_PERMISSIONS, permission_label
+from labapi.core.db import SessionDep
 from labapi.core.errors import ErrorItem, QueryError, ValidationFailed
 from labapi.core.services import ModelService
 from labapi.query import (
@@ -113,6 +116,31 @@ class ResourceSpec:
     def verbose(self) -> str:
         """Singular human name (`center`) for summaries."""
         return self.title or self.model.__name__.lower()
+
+
+def add_route(
+    router: APIRouter,
+    path: str,
+    endpoint: Callable[..., Any],
+    methods: list[str],
+    *,
+    operation_id: str,
+    **kw: Any,
+) -> None:
+    """Serve `path` with and without its trailing slash (never a redirect); only the
+    slash-less form is in the OpenAPI document, under `operation_id`."""
+    bare = path.rstrip("/")
+    response_class = kw.pop("response_class", ORJSONResponse)
+    for variant, in_schema in ((bare, True), (bare + "/", False)):
+        router.add_api_route(
+            variant,
+            endpoint,
+            methods=methods,
+            operation_id=operation_id if in_schema else None,
+            include_in_schema=in_schema,
+            response_class=response_class,
+            **kw,
+        )
 
 
 @cache
@@ -246,7 +274,20 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     """Generate the routes of one resource."""
     surface, service, model = spec.surface, spec.service, spec.model
     renderer = Renderer(spec.read)
-    router = APIRouter(prefix=f"{surface.prefix}/{spec.name}", tags=[spec.name])
+    # Every route needs an authenticated user (401 first), writes a model permission
+    # (403 next), and only then is the object looked up (404).
+    router = APIRouter(
+        prefix=f"{surface.prefix}/{spec.name}",
+        tags=[spec.name],
+        dependencies=[Depends(get_current_user)],
+    )
+
+    def allowed(action: str) -> Any:
+        label = permission_label(model, ACTION_PERMISSIONS[action])
+        return Annotated[User, Depends(require_permission(label))]
+
+    MayAdd, MayDelete = allowed("create"), allowed("delete")
+
     patch_schema = _partial(spec.update)
     ident_param = Path(description="A primary key, or any identifier of the object.")
 
@@ -256,19 +297,17 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     Loaded = Depends(load_object)
 
     def add(path: str, endpoint: Callable[..., Any], method: str, action: str, **kw: Any) -> None:
-        for variant, in_schema in ((path, True), (path + "/", False)):
-            router.add_api_route(
-                variant,
-                endpoint,
-                methods=[method],
-                operation_id=f"{spec.name}_{action}" if in_schema else None,
-                include_in_schema=in_schema,
-                response_class=ORJSONResponse,
-                responses=problem_responses(action),
-                **kw,
-            )
+        add_route(
+            router,
+            path,
+            endpoint,
+            [method],
+            operation_id=f"{spec.name}_{action}",
+            responses=problem_responses(action),
+            **kw,
+        )
 
-    async def list_objects(request: Request, session: ReadSessionDep) -> Response:
+    async def list_objects(request: Request, session: SessionDep) -> Response:
         query = parse_list_query(spec, request.url.query)
         settings = request.app.state.settings
         default = getattr(settings, surface.page_size_setting)
@@ -313,8 +352,13 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     )
 
     def make_create(schema: type[BaseModel]) -> Callable[..., Any]:
-        async def create_object(request: Request, session: SessionDep, body: schema) -> Response:  # type: ignore[valid-type]
-            obj, created = await service.get_or_create(session=session, data=body)
+        async def create_object(
+            request: Request,
+            session: SessionDep,
+            body: schema,  # type: ignore[valid-type]
+            user: MayAdd,  # type: ignore[valid-type]
+        ) -> Response:
+            obj, created = await service.get_or_create(session=session, data=body, created_by=user)
             return ORJSONResponse(
                 renderer.render([obj], _fields(request))[0], status_code=201 if created else 200
             )
@@ -351,14 +395,25 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         response_model=spec.read,
     )
 
-    def make_update(schema: type[BaseModel]) -> Callable[..., Any]:
+    def make_update(schema: type[BaseModel], action: str) -> Callable[..., Any]:
         # The body is parsed here, after the object was found: an unknown id is a 404
         # whatever the body (SPEC §4).
+        MayChange = allowed(action)
+
         async def update_object(
-            request: Request, session: SessionDep, obj: Any = Loaded
+            request: Request,
+            session: SessionDep,
+            user: MayChange,  # type: ignore[valid-type]
+            obj: Any = Loaded,
         ) -> Response:
             body = await parse_body(request, schema)
-            data = body.model_dump(exclude_unset=True)
+            # Declared fields only: an undeclared key (`is_superuser`, `password`) is never
+            # written; create-only keys are kept so that changing them is refused.
+            data = {
+                name: value
+                for name, value in body.model_dump(exclude_unset=True).items()
+                if name in schema.model_fields or name in service.create_only
+            }
             obj = await service.update(session=session, obj=obj, data=data)
             return ORJSONResponse(renderer.render([obj], _fields(request))[0])
 
@@ -369,7 +424,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         ("PATCH", "partial_update", patch_schema),
     ):
         if action in spec.actions:
-            endpoint = make_update(schema)
+            endpoint = make_update(schema, action)
             endpoint.__doc__ = (
                 f"{'Update' if method == 'PUT' else 'Partially update'} a {spec.verbose}."
             )
@@ -383,7 +438,11 @@ def build_router(spec: ResourceSpec) -> APIRouter:
                 openapi_extra=request_body(schema),
             )
 
-    async def delete_object(session: SessionDep, obj: Any = Loaded) -> Response:
+    async def delete_object(
+        session: SessionDep,
+        user: MayDelete,  # type: ignore[valid-type]
+        obj: Any = Loaded,
+    ) -> Response:
         await service.delete(session=session, obj=obj)
         return Response(status_code=204)
 

@@ -85,18 +85,22 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed before the response is sent."""
+    """One session per request, open until the response is sent (streams read from it)."""
     async with request.state.sessionmaker() as session:
         try:
             yield session
         except Exception:
             await session.rollback()
             raise
-        else:
-            await session.commit()
 
 
-# Writes commit before the response is sent, so a failed commit becomes an error response.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-# Reads keep the session open while the response streams (`pg_size=0`).
-ReadSessionDep = Annotated[AsyncSession, Depends(get_session)]
+async def commit_session(
+    session: Annotated[AsyncSession, Depends(get_session)],
+) -> AsyncIterator[AsyncSession]:
+    """The request's session, committed when the endpoint returns and before the response
+    is sent, so a failed commit becomes an error response."""
+    yield session
+    await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(commit_session, scope="function")]

@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
@@ -26,3 +27,37 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 def upgrade(url: str | None = None, connection: Connection | None = None) -> None:
     """Migrate the database to the newest revision."""
     command.upgrade(alembic_config(url, connection), "head")
+
+
+PERMISSION_ACTIONS = ("add", "change", "delete", "view")
+
+
+def seed_permissions(connection: Connection, app: str, models: dict[str, str]) -> None:
+    """Insert the add/change/delete/view permissions of each model, once.
+
+    Migrations call this with the models they create, named explicitly, so that a
+    migration means the same thing forever; the table is described here, not imported.
+
+    Args:
+        connection: the migration's connection (`op.get_bind()`).
+        app: the app label (`isabl`, `facility`, `auth`).
+        models: model label to verbose name (`{"center": "center"}`).
+    """
+    table = sa.table(
+        "auth_permission",
+        sa.column("app_label", sa.String),
+        sa.column("codename", sa.String),
+        sa.column("name", sa.String),
+    )
+    existing = {
+        (row.app_label, row.codename)
+        for row in connection.execute(sa.select(table.c.app_label, table.c.codename))
+    }
+    rows = [
+        {"app_label": app, "codename": f"{action}_{model}", "name": f"Can {action} {verbose}"}
+        for model, verbose in models.items()
+        for action in PERMISSION_ACTIONS
+        if (app, f"{action}_{model}") not in existing
+    ]
+    if rows:
+        connection.execute(sa.insert(table), rows)

@@ -48,9 +48,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        stored: dt.datetime = value
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=dt.UTC)
+        return stored.astimezone(dt.UTC)
 
 
 # JSON documents: JSONB on PostgreSQL (indexable, `?` for has_key), JSON text on SQLite.
@@ -69,6 +70,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
+        list[str]: JSONType,
         uuid.UUID: Uuid(),
     }
 

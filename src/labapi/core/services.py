@@ -5,14 +5,14 @@ A surface subclasses `ModelService` where a model derives fields (`derive`) or h
 to do; the resource spec hands its service to the generated routes.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from labapi.core.errors import Conflict, ErrorItem, NotFound, ValidationFailed
 from labapi.core.models import Base, utcnow
@@ -42,9 +42,9 @@ class ModelService:
         self.model = model
 
     # ----------------------------------------------------------------- reading
-    def options(self) -> list[LoaderOption]:
+    def options(self) -> list[_AbstractLoad]:
         """Loader options that fetch everything the representation shows, N+1 free."""
-        options: list[LoaderOption] = []
+        options: list[_AbstractLoad] = []
         for name in self.load:
             option = selectinload(getattr(self.model, name))
             nested = self.relations.get(name)
@@ -91,15 +91,30 @@ class ModelService:
         """Fields computed from others (slugs, categories); `obj` is None on create."""
         return values
 
+    def key(self) -> Sequence[str]:
+        """The unique-together key get-or-create matches on (empty: always new)."""
+        return getattr(self.model, "get_or_create_key", ())
+
     async def resolve_relations(
-        self, *, session: AsyncSession, values: dict[str, Any], loc: tuple[str | int, ...]
+        self,
+        *,
+        session: AsyncSession,
+        values: dict[str, Any],
+        loc: tuple[str | int, ...],
+        only: Collection[str] | None = None,
     ) -> dict[str, Any]:
-        """Replace nested bodies by objects (get-or-create), lists by lists of objects."""
+        """Replace nested bodies by objects (get-or-create), lists by lists of objects.
+
+        `only` limits the work to some relations; the others are left as they are. A null
+        member of the key stays null (NULL matches NULL); other nulls are dropped.
+        """
         resolved = dict(values)
         for name, service in self.relations.items():
-            if name not in values:
+            if name not in values or (only is not None and name not in only):
                 continue
             if values[name] in (None, ""):
+                if values[name] is None and name in self.key():
+                    continue
                 resolved.pop(name)
                 continue
             value = values[name]
@@ -119,7 +134,7 @@ class ModelService:
 
     async def find(self, *, session: AsyncSession, values: dict[str, Any]) -> Any | None:
         """The existing object with the same unique-together key (NULL matches NULL)."""
-        key: Sequence[str] = getattr(self.model, "get_or_create_key", ())
+        key = self.key()
         if not key or any(name not in values for name in key):
             return None
         conditions = []
@@ -132,9 +147,19 @@ class ModelService:
         return (await session.scalars(stmt)).first()
 
     def writable(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Only the keys that are mapped attributes of the model."""
-        attrs = self.model.__mapper__.attrs
-        return {name: value for name, value in values.items() if name in attrs}
+        """Only the keys that are mapped attributes of the model; a null sent for a
+        non-nullable column with a default means that default (`"custom_fields": null`)."""
+        mapper = self.model.__mapper__
+        kept: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in mapper.attrs:
+                continue
+            column = mapper.columns.get(name)
+            if value is None and column is not None and not column.nullable:
+                if column.default is not None:
+                    continue
+            kept[name] = value
+        return kept
 
     def _coerce_input(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):
@@ -174,11 +199,20 @@ class ModelService:
             return found, False
         if self.lookup_only:
             return await self._lookup(session=session, values=values, loc=loc), False
-        values = await self.resolve_relations(session=session, values=values, loc=loc)
-        values = self.derive(self.writable(values), None)
+        # Only the key's relations are resolved before the match: an existing object is
+        # returned as it is, without creating the other nested objects of the body.
+        key = set(self.key())
+        values = self.writable(values)
+        values = await self.resolve_relations(
+            session=session, values=values, loc=loc, only=key & set(self.relations)
+        )
+        values = self.derive(values, None)
         existing = await self.find(session=session, values=values)
         if existing is not None:
             return existing, False
+        values = await self.resolve_relations(
+            session=session, values=values, loc=loc, only=set(self.relations) - key
+        )
         if created_by is not None and hasattr(self.model, "created_by"):
             values.setdefault("created_by", created_by)
         obj = self.model(**values)

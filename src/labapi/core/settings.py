@@ -1,6 +1,8 @@
 """Settings of the service, read from `LABAPI_*` environment variables and `.env`."""
 
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,35 @@ class Settings(BaseSettings):
     system_id_prefix: str = "ISB"
     host: str = "127.0.0.1"
     port: int = 8000
+
+    # Signs password-reset and e-mail verification links. Unset: a random key is made once
+    # and kept in `secret_key_file`, so links survive restarts.
+    secret_key: str | None = None
+    secret_key_file: str = "./var/secret_key"
+    # API keys expire this many days after their creation; None keeps them until logout.
+    token_ttl_days: int | None = None
+    password_reset_timeout_hours: int = 72
+    # Self-service registration (rest-auth/registration/); closed unless opened here.
+    registration_open: bool = False
+    # Outgoing mail; without an SMTP host, mail is only kept in the outbox table and logged.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "labapi@localhost"
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The key that signs links: the setting, else a random one kept in a file."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
 
 
 @lru_cache

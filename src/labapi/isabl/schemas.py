@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from labapi.isabl.models import Method, Species
 
@@ -36,6 +36,12 @@ class TagIn(Schema):
 
     pk: int | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _named(self) -> "TagIn":
+        if self.pk is None and self.name is None:
+            raise ValueError("a tag needs its 'pk' or its 'name'")
+        return self
 
 
 TagsIn = list[TagIn | Annotated[str, Field(min_length=1, max_length=100)]] | None

@@ -11,6 +11,7 @@ import enum
 import json
 import re
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeEngine
 
 from labapi.query.resolve import Kind
 
@@ -72,15 +75,32 @@ def parse_datetime(raw: str) -> dt.datetime:
         text = text[:-1] + "+00:00"
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        # Trap: `0001-01-01T00:00+01:00` parses but overflows when moved to UTC.
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise ValueError_(f"{raw!r} is not an ISO 8601 datetime") from None
+
+
+def parse_time(raw: str) -> dt.time:
+    """An ISO 8601 time of day; one with a UTC offset is moved to UTC (the transforms
+    read UTC), a naive one is UTC already."""
+    text = raw.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    value = dt.time.fromisoformat(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+        return value
+    moved = dt.datetime.combine(dt.date(2000, 1, 3), value).astimezone(dt.UTC)
+    return moved.time()
 
 
-def coerce(raw: str, kind: Kind, enum_cls: type[enum.Enum] | None = None) -> Any:
+def coerce(raw: str, kind: Kind, enum_cls: type[enum.Enum] | None = None, bits: int = 64) -> Any:
     """Turn one raw value into the Python value of `kind`.
+
+    `bits` bounds integers by the column's width (PostgreSQL refuses an `int4` parameter
+    out of range, which would otherwise be a 500).
 
     Raises:
         ValueError_: the value does not fit the kind.
@@ -96,20 +116,22 @@ def coerce(raw: str, kind: Kind, enum_cls: type[enum.Enum] | None = None) -> Any
         except KeyError:
             members = ", ".join(member.name for member in enum_cls)
             raise ValueError_(f"{raw!r} is not one of: {members}") from None
+    if kind is Kind.DATETIME:
+        return parse_datetime(raw)
     try:
-        if kind is Kind.DATETIME:
-            return parse_datetime(raw)
         if kind is Kind.DATE:
             return dt.date.fromisoformat(raw.strip())
         if kind is Kind.TIME:
-            return dt.time.fromisoformat(raw.strip())
+            return parse_time(raw)
         value = _ADAPTERS[kind].validate_python(raw.strip())
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, OverflowError):
         raise ValueError_(f"{raw!r} is not a valid {kind} value") from None
     if kind is Kind.FLOAT and value != value:  # NaN never compares equal: refuse it
         raise ValueError_(f"{raw!r} is not a valid {kind} value")
-    if kind is Kind.INTEGER and not -(2**63) <= value < 2**63:
-        raise ValueError_(f"{raw!r} is out of the 64-bit integer range")
+    if kind is Kind.DECIMAL and not value.is_finite():
+        raise ValueError_(f"{raw!r} is not a valid {kind} value")
+    if kind is Kind.INTEGER and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise ValueError_(f"{raw!r} is out of the {bits}-bit integer range of the field")
     return value
 
 
@@ -132,11 +154,15 @@ def _sqlite_json_path(path: tuple[str, ...]) -> str:
 class _PathFunction(FunctionElement[Any]):
     """A function of one column and a JSON key path kept as a plain attribute.
 
-    Statements holding one are not cached: the path is rendered into fresh bound
-    parameters at each compilation, which a cached statement would otherwise reuse.
+    The path is rendered into bound parameters at compilation, so it must be part of the
+    cache key: two statements differing only by their paths would otherwise share one
+    cached compilation, and the second would silently run with the first one's path.
     """
 
-    inherit_cache = False
+    _traverse_internals = FunctionElement._traverse_internals + [
+        ("path", InternalTraversal.dp_plain_obj),
+    ]
+    inherit_cache = True
 
     def __init__(self, column: Any, path: tuple[str, ...]) -> None:
         self.path = tuple(path)
@@ -153,6 +179,7 @@ class JsonText(_PathFunction):
 
     type = Text()
     name = "json_text"
+    inherit_cache = True
 
 
 class JsonNumber(_PathFunction):
@@ -160,6 +187,7 @@ class JsonNumber(_PathFunction):
 
     type = Numeric()
     name = "json_number"
+    inherit_cache = True
 
 
 class JsonHasKey(_PathFunction):
@@ -167,6 +195,7 @@ class JsonHasKey(_PathFunction):
 
     type = Boolean()
     name = "json_has_key"
+    inherit_cache = True
 
 
 class JsonEquals(_PathFunction):
@@ -174,6 +203,7 @@ class JsonEquals(_PathFunction):
 
     type = Boolean()
     name = "json_equals"
+    inherit_cache = True
 
 
 def _pg_path(path: tuple[str, ...]) -> Any:
@@ -274,7 +304,12 @@ class DatetimePart(FunctionElement[Any]):
     """A transform of a datetime or date column, read in UTC: `date`, `year`, … `time`."""
 
     name = "datetime_part"
-    inherit_cache = False
+    # `part` and `is_date` change the SQL: they belong to the cache key.
+    _traverse_internals = FunctionElement._traverse_internals + [
+        ("part", InternalTraversal.dp_string),
+        ("is_date", InternalTraversal.dp_boolean),
+    ]
+    inherit_cache = True
 
     def __init__(self, column: Any, part: str, is_date: bool) -> None:
         self.part, self.is_date = part, is_date
@@ -289,7 +324,6 @@ _PG_PARTS = {
     "minute": "MINUTE",
     "week_day": "DOW",
 }
-_SQLITE_PARTS = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M"}
 
 
 @compiles(DatetimePart, "postgresql")
@@ -304,20 +338,33 @@ def _part_pg(element: DatetimePart, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(CAST(EXTRACT({_PG_PARTS[element.part]} FROM {value}) AS INTEGER){extra})"
 
 
+# Offsets in the stored text, 'YYYY-MM-DD HH:MM:SS.ffffff' (a date column: 'YYYY-MM-DD').
+_SQLITE_SLICES = {
+    "year": (1, 4),
+    "month": (6, 2),
+    "day": (9, 2),
+    "hour": (12, 2),
+    "minute": (15, 2),
+}
+
+
 @compiles(DatetimePart, "sqlite")
 def _part_sqlite(element: DatetimePart, compiler: SQLCompiler, **kw: Any) -> str:
-    # Stored text is 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (core.models.UTCDateTime).
+    # Stored text is 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (core.models.UTCDateTime). Trap:
+    # SQLite's date functions round the fraction, so '2016-12-31 23:59:59.999999' would be
+    # a Sunday; the parts are therefore read by slicing, the weekday from the date alone.
     col = compiler.process(list(element.clauses)[0], **kw)
     if element.part == "date":
-        return f"date({col})"
+        return f"substr({col}, 1, 10)"
     if element.part == "time":
         return f"substr({col}, 12)"
     if element.part == "week_day":
-        return f"(CAST(strftime('%w', {col}) AS INTEGER) + 1)"
-    return f"CAST(strftime('{_SQLITE_PARTS[element.part]}', {col}) AS INTEGER)"
+        return f"(CAST(strftime('%w', substr({col}, 1, 10)) AS INTEGER) + 1)"
+    start, length = _SQLITE_SLICES[element.part]
+    return f"CAST(substr({col}, {start}, {length}) AS INTEGER)"
 
 
-_PART_TYPES = {"date": Date(), "time": Time()}
+_PART_TYPES: dict[str, TypeEngine[Any]] = {"date": Date(), "time": Time()}
 
 
 def datetime_part(column: Any, part: str, is_date: bool) -> ColumnElement[Any]:
@@ -350,15 +397,17 @@ BUILDERS: dict[str, Builder] = {
     "istartswith": lambda c, v: c.istartswith(v, autoescape=True),
     "endswith": lambda c, v: c.endswith(v, autoescape=True),
     "iendswith": lambda c, v: c.iendswith(v, autoescape=True),
-    "like": lambda c, v: c.like(v),
-    "ilike": lambda c, v: c.ilike(v),
+    # Backslash escapes a wildcard, as PostgreSQL's default; SQLite has no default escape.
+    "like": lambda c, v: c.like(v, escape="\\"),
+    "ilike": lambda c, v: c.ilike(v, escape="\\"),
     "containsall": _containsall,
     "icontainsall": _icontainsall,
     "in": lambda c, v: c.in_(v),
     "range": lambda c, v: c.between(v[0], v[1]),
     "isnull": lambda c, v: c.is_(None) if v else c.is_not(None),
     "regex": lambda c, v: c.regexp_match(v),
-    "iregex": lambda c, v: c.regexp_match(v, flags="i"),
+    # `flags="i"` is dropped on SQLite; a leading `(?i)` means the same on both databases.
+    "iregex": lambda c, v: c.regexp_match("(?i)" + v),
     "gt": lambda c, v: c > v,
     "gte": lambda c, v: c >= v,
     "lt": lambda c, v: c < v,
@@ -383,12 +432,137 @@ TEXT_OPERATORS = (
 )
 
 
+# Escapes that mean the same to Python's `re` and PostgreSQL's AREs.
+_REGEX_ESCAPES = frozenset("dDsSwWnrtfvAZ")
+_REGEX_CLASS_ESCAPES = frozenset("dswnrtfv")
+_REGEX_GROUPS = ("(?:", "(?=", "(?!", "(?<=", "(?<!")
+_REGEX_BOUND = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
+# PostgreSQL's RE_DUP_MAX: a larger bound is an error there.
+_REGEX_MAX_BOUND = 255
+
+
+def _regex_escape_ok(escape: str, allowed: frozenset[str]) -> bool:
+    return escape.isascii() and (not escape.isalnum() or escape in allowed)
+
+
+def _regex_class_end(pattern: str, start: int) -> int:
+    """The index after the bracket expression opening at `start`.
+
+    Raises:
+        ValueError_: a construct the two engines read differently.
+    """
+    i = start + 1
+    if pattern.startswith("^", i):
+        i += 1
+    if pattern.startswith("]", i):
+        i += 1
+    after_range = False
+    while i < len(pattern) and pattern[i] != "]":
+        char = pattern[i]
+        if char == "[" or pattern.startswith(("--", "&&", "~~", "||"), i):
+            raise ValueError_(f"unsupported bracket expression at position {i}")
+        if char == "\\":
+            if not _regex_escape_ok(pattern[i + 1 : i + 2], _REGEX_CLASS_ESCAPES):
+                raise ValueError_(f"unsupported escape at position {i}")
+            if pattern.startswith("-", i + 2) and not pattern.startswith("]", i + 3):
+                raise ValueError_(f"unsupported range from an escape at position {i}")
+            i, after_range = i + 2, False
+            continue
+        if char == "-" and after_range and not pattern.startswith("]", i + 1):
+            raise ValueError_(f"ranges sharing an endpoint at position {i}")
+        if pattern.startswith("-", i + 1) and not pattern.startswith("]", i + 2):
+            if pattern.startswith(("\\", "[", "-"), i + 2):
+                raise ValueError_(f"unsupported range end at position {i + 2}")
+            i, after_range = i + 3, True
+            continue
+        i, after_range = i + 1, False
+    return i + 1
+
+
+def _check_portable_regex(pattern: str) -> None:
+    """Refuse what Python's `re` and PostgreSQL's regular expressions read differently.
+
+    A pattern runs on PostgreSQL (`~`) and on SQLite (Python's `re`) and is checked with
+    `re` first, so one that `re` accepts but PostgreSQL refuses would be a 500 there. The
+    portable subset: literals, `.`, `^`, `$`, `|`, groups `( )`, `(?: )` and lookarounds,
+    bracket expressions, `* + ?` (lazy with `?`), `{m}`, `{m,}`, `{m,n}` up to 255, the
+    escapes `\\d \\s \\w` (and their negations), `\\n \\r \\t \\f \\v \\A \\Z`, and a
+    backslash before punctuation. Left out: back-references, named groups, inline flags,
+    possessive quantifiers, POSIX classes, `\\b` (a word boundary in Python, a backspace
+    in PostgreSQL). Patterns `re` refuses are refused before this runs.
+
+    Raises:
+        ValueError_: the pattern leaves the portable subset.
+    """
+    i = 0
+    state = "none"  # what precedes: "atom", "lookaround", "quantifier", "lazy", "none"
+    lookarounds: list[bool] = []  # per open group: whether it is a lookaround
+    while i < len(pattern):
+        char = pattern[i]
+        bound = _REGEX_BOUND.match(pattern, i) if char == "{" else None
+        if char in "*+?" or bound is not None:
+            if state == "lookaround":
+                raise ValueError_(f"a lookaround cannot be repeated (position {i})")
+            if state == "lazy" or (state == "quantifier" and char != "?"):
+                raise ValueError_(f"unsupported quantifier at position {i}")
+            if bound is not None:
+                if any(int(n) > _REGEX_MAX_BOUND for n in bound.groups() if n):
+                    raise ValueError_(f"a repetition count above {_REGEX_MAX_BOUND}")
+                i, state = bound.end(), "quantifier"
+            else:
+                i, state = i + 1, "lazy" if state == "quantifier" else "quantifier"
+            continue
+        if char == "\\":
+            if not _regex_escape_ok(pattern[i + 1 : i + 2], _REGEX_ESCAPES):
+                raise ValueError_(f"unsupported escape at position {i}")
+            i, state = i + 2, "atom"
+        elif char == "[":
+            i, state = _regex_class_end(pattern, i), "atom"
+        elif char == "(":
+            prefix = "("
+            if pattern.startswith("(?", i):
+                prefix = next((p for p in _REGEX_GROUPS if pattern.startswith(p, i)), "")
+                if not prefix:
+                    raise ValueError_(f"unsupported group at position {i}")
+            lookarounds.append(prefix not in ("(", "(?:"))
+            i, state = i + len(prefix), "none"
+        elif char == ")":
+            is_lookaround = lookarounds.pop() if lookarounds else False
+            i, state = i + 1, "lookaround" if is_lookaround else "atom"
+        elif char == "{" and (pattern[i + 1 : i + 2].isdigit() or pattern.startswith("{,", i)):
+            raise ValueError_(f"unbalanced repetition braces at position {i}")
+        else:
+            i, state = i + 1, "atom"
+
+
 def check_regex(raw: str) -> None:
-    """Refuse a pattern that does not compile (Python's syntax, close to PostgreSQL's)."""
+    """Refuse a pattern that does not compile or that the two databases read differently.
+
+    Raises:
+        ValueError_: an invalid or non-portable pattern.
+    """
     try:
-        re.compile(raw)
-    except re.error as exc:
+        with warnings.catch_warnings():
+            # A FutureWarning ("possible nested set") is about syntax refused below anyway.
+            warnings.simplefilter("ignore")
+            re.compile(raw)
+    except (re.error, OverflowError, RecursionError) as exc:
         raise ValueError_(f"invalid regular expression: {exc}") from None
+    try:
+        _check_portable_regex(raw)
+    except ValueError_ as exc:
+        raise ValueError_(f"invalid regular expression: {exc}") from None
+
+
+def check_like(raw: str) -> None:
+    """Refuse a LIKE pattern ending with a lone escape (PostgreSQL raises on it).
+
+    Raises:
+        ValueError_: the pattern ends with an unescaped backslash.
+    """
+    trailing = len(raw) - len(raw.rstrip("\\"))
+    if trailing % 2:
+        raise ValueError_(f"invalid LIKE pattern {raw!r}: it ends with the escape character '\\'")
 
 
 def null_safe_not(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -396,13 +570,51 @@ def null_safe_not(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return not_(func.coalesce(condition, false(), type_=Boolean()))
 
 
+def _json_strings_ok(value: Any) -> bool:
+    """No NUL and no lone surrogate in any string of a decoded JSON value (PostgreSQL's
+    jsonb refuses both)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
 def json_exact(column: Any, raw: str) -> ColumnElement[bool]:
-    """A whole JSON document equal to the JSON value `raw`."""
+    """A whole JSON document equal to the JSON value `raw` (strict JSON: no NaN)."""
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise ValueError_(f"{raw!r} is not a JSON value") from None
-    return JsonEquals(column, (json.dumps(value),))
+    if not _json_strings_ok(value):
+        raise ValueError_(f"{raw!r} holds a string no database can store")
+    try:
+        text = json.dumps(value)
+    except (ValueError, RecursionError):  # pragma: no cover - json.loads refused it first
+        raise ValueError_(f"{raw!r} is not a JSON value") from None
+    return JsonEquals(column, (text,))
 
 
 def always(value: bool) -> ColumnElement[bool]:
