@@ -41,9 +41,10 @@ test-pg: $(STAMP) ## Run the suite on PostgreSQL only
 	$(BIN)/python scripts/check_postgres.py
 	$(BIN)/python -m pytest -m "not sqlite"
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check, format check and the project AST checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/lint_commits.py
 
 type: $(STAMP) ## mypy --strict on core/ and query/
 	$(BIN)/mypy

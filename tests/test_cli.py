@@ -1,5 +1,6 @@
 """The command line, run as a newcomer runs it: `python -m labapi …` in a subprocess."""
 
+import asyncio
 import os
 import re
 import socket
@@ -12,6 +13,8 @@ import urllib.request
 import pytest
 
 from labapi.auth.passwords import verify_password
+from labapi.cli import ensure_admin
+from labapi.core.settings import Settings
 
 pytestmark = pytest.mark.sqlite
 
@@ -97,8 +100,9 @@ def test_serve_creates_admin_once_and_answers(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/tags", timeout=2) as r:
-                    assert r.status == 200
+                url = f"http://127.0.0.1:{port}/openapi.json"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    assert response.status == 200
                     break
             except OSError:
                 assert process.poll() is None, process.stdout.read()
@@ -114,9 +118,4 @@ def test_serve_creates_admin_once_and_answers(tmp_path):
     # A second start finds a user and creates none.
     second = run(db, "migrate")
     assert second.returncode == 0
-    import asyncio
-
-    from labapi.cli import ensure_admin
-    from labapi.core.settings import Settings
-
     assert asyncio.run(ensure_admin(Settings(database_url=f"sqlite+aiosqlite:///{db}"))) is None
