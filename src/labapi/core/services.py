@@ -60,9 +60,14 @@ class ModelService:
         ]
 
     async def get(self, *, session: AsyncSession, ident: str) -> Any:
-        """Fetch by pk (digits) or any identifier column; 404 unless exactly one matches."""
-        stmt = select(self.model).options(*self.options())
-        if ident.isdigit():
+        """Fetch by pk (digits) or any identifier column; 404 unless exactly one matches.
+
+        The object is read afresh (`populate_existing`): a session that already holds it
+        may hold stale collections (a tag deleted since, with its link rows).
+        """
+        stmt = select(self.model).options(*self.options()).execution_options(populate_existing=True)
+        # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses.
+        if ident.isascii() and ident.isdigit():
             if int(ident) >= 2**63:
                 raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
             stmt = stmt.where(self.model.id == int(ident))  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Request and response bodies of the Isabl surface (SPEC §5 representations)."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,10 +32,19 @@ class TagRef(Schema):
 
 
 class TagIn(Schema):
-    """A tag in a body: by `pk`, or by `name` (got or created)."""
+    """A tag in a body: by `pk`, or by `name` (got or created); a bare string is a name.
+
+    One model rather than a union of object and string, so that a bad tag is reported
+    once, at `["body", "tags", i, "name"]`.
+    """
 
     pk: int | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _named(self) -> "TagIn":
@@ -44,7 +53,7 @@ class TagIn(Schema):
         return self
 
 
-TagsIn = list[TagIn | Annotated[str, Field(min_length=1, max_length=100)]] | None
+TagsIn = list[TagIn] | None
 
 
 class TagRead(Schema):
