@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import labapi
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
+from labapi.api.openapi import problem_schemas
 from labapi.api.responses import ORJSONResponse
 from labapi.auth import endpoints as auth_endpoints
 from labapi.auth.specs import USERS
@@ -84,6 +85,7 @@ def create_app(
             models = [(model, "validation") for model in bodies]
             _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(problem_schemas())
             for name, definition in definitions.get("$defs", {}).items():
                 components.setdefault(name, definition)
             app.openapi_schema = schema

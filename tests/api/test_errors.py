@@ -185,11 +185,6 @@ class TestInternalError:
         assert "secret" not in response.text
         assert problem["request_id"] in caplog.text
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="api/handlers.py: the Exception handler runs in Starlette's "
-        "ServerErrorMiddleware, outside RequestIdMiddleware, so a 500 has no x-request-id",
-    )
     async def test_carries_the_request_id_header(self, failing: httpx.AsyncClient) -> None:
         response = await failing.get("/boom")
         assert response.headers.get("x-request-id") == response.json()["request_id"]

@@ -177,11 +177,6 @@ class TestDiseasesUpdate:
         after = await client.get(url)
         assert (after.json()["name"], after.json()["slug"]) == ("Free", "free-fr")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="api/factory.py _partial() makes every PATCH field nullable: a null name "
-        "reaches the database and is a 409 (NOT NULL) instead of a 400",
-    )
     async def test_null_name_is_a_400(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:

@@ -551,11 +551,6 @@ class TestPartialUpdate:
         response = await client.patch(detail_url(spec, body["pk"]), json={"storage_usage": "x"})
         assert_problem(response, 400, locs=[["body", "storage_usage"]])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="api/factory.py _partial() rebuilds PATCH fields from the annotation alone, "
-        "dropping Field constraints (max_length, ge/le)",
-    )
     @isabl_resources
     async def test_field_constraints_hold_as_on_put(
         self, client: httpx.AsyncClient, spec: ResourceSpec

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic.fields import FieldInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
@@ -30,7 +31,7 @@ from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
 from labapi.auth.permissions import ACTION_PERMISSIONS, permission_label
 from labapi.core.db import SessionDep
-from labapi.core.errors import ErrorItem, QueryError, ValidationFailed
+from labapi.core.errors import ErrorItem, PermissionDenied, QueryError, ValidationFailed
 from labapi.core.services import ModelService
 from labapi.query import (
     Condition,
@@ -145,9 +146,11 @@ def add_route(
 
 @cache
 def _partial(schema: type[BaseModel]) -> type[BaseModel]:
-    """The PATCH body: every field of the PUT body, all optional."""
+    """The PATCH body: every field of the PUT body made optional, with its limits and its
+    nullability kept (an unsent field is simply not set: `exclude_unset`)."""
     fields: dict[str, Any] = {
-        name: (info.annotation | None, None) for name, info in schema.model_fields.items()
+        name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+        for name, info in schema.model_fields.items()
     }
     return create_model(  # type: ignore[call-overload, no-any-return]
         f"Patched{schema.__name__}", __base__=schema, **fields
@@ -352,12 +355,17 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     )
 
     def make_create(schema: type[BaseModel]) -> Callable[..., Any]:
+        # The body is parsed after authentication and the permission check: a caller
+        # without credentials learns nothing from a 400 about the body.
         async def create_object(
             request: Request,
             session: SessionDep,
-            body: schema,  # type: ignore[valid-type]
             user: MayAdd,  # type: ignore[valid-type]
         ) -> Response:
+            body = await parse_body(request, schema)
+            claimed = getattr(body, "created_by", None)
+            if claimed and claimed != user.username and not user.is_superuser:
+                raise PermissionDenied("Only a superuser may create objects on behalf of others.")
             obj, created = await service.get_or_create(session=session, data=body, created_by=user)
             return ORJSONResponse(
                 renderer.render([obj], _fields(request))[0], status_code=201 if created else 200
@@ -380,6 +388,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             summary=f"Get or create {spec.verbose}",
             status_code=201,
             response_model=spec.read,
+            openapi_extra=request_body(spec.create),
         )
 
     async def read_object(request: Request, obj: Any = Loaded) -> Response:
@@ -467,4 +476,6 @@ def build_routers(registry: Sequence[ResourceSpec]) -> list[APIRouter]:
 
 def body_schemas(registry: Sequence[ResourceSpec]) -> list[type[BaseModel]]:
     """Bodies that handlers parse themselves, for the OpenAPI components."""
-    return [schema for spec in registry for schema in (spec.update, _partial(spec.update))]
+    return [
+        schema for spec in registry for schema in (spec.create, spec.update, _partial(spec.update))
+    ]

@@ -140,7 +140,9 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
     state = _sqlstate(exc)
     if state in _CLIENT_SQLSTATES:
         kind, msg = _CLIENT_SQLSTATES[state]
-        return problem(request, QueryError([ErrorItem(("query",), msg, kind)]))
+        if request.method in ("GET", "HEAD"):
+            return problem(request, QueryError([ErrorItem(("query",), msg, kind)]))
+        return problem(request, ValidationFailed(msg, [ErrorItem(("body",), msg, kind)]))
     return await _unexpected(request, exc)
 
 
@@ -157,7 +159,9 @@ async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         "code": "LAB500",
         "request_id": rid,
     }
-    return ProblemResponse(body, status_code=500)
+    # This handler runs outside RequestIdMiddleware (in Starlette's ServerErrorMiddleware),
+    # so it sets the header itself.
+    return ProblemResponse(body, status_code=500, headers={"x-request-id": rid})
 
 
 def install_error_handlers(app: FastAPI) -> None:

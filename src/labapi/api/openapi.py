@@ -37,6 +37,7 @@ _STATUS_TEXT = {
     404: "No such object",
     409: "Conflicts with stored data",
 }
+_WRITES = ("create", "update", "partial_update", "delete")
 _ACTION_STATUSES = {
     "list": (400,),
     "create": (400, 409),
@@ -47,15 +48,34 @@ _ACTION_STATUSES = {
 }
 
 
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Every generated and extra route may answer these (authentication, permission).
+_AUTH_STATUSES = {
+    401: "No valid credentials (Token, Bearer or Basic)",
+    403: "The user lacks the model permission this action needs",
+}
+
+
+def problem_content() -> dict[str, Any]:
+    """The problem+json content of an error response (Problem is in the components)."""
+    return {"application/problem+json": {"schema": PROBLEM_REF}}
+
+
 def problem_responses(action: str) -> dict[int | str, dict[str, Any]]:
     """The documented error responses of an action."""
+    statuses = {**_STATUS_TEXT, **_AUTH_STATUSES}
+    codes = (*_ACTION_STATUSES[action], 401) + ((403,) if action in _WRITES else ())
     return {
-        status: {
-            "description": _STATUS_TEXT[status],
-            "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
-        }
-        for status in _ACTION_STATUSES[action]
+        status: {"description": statuses[status], "content": problem_content()}
+        for status in sorted(codes)
     }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """Problem and ProblemItem, for the OpenAPI components."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"Problem": schema, **definitions}
 
 
 _KIND_SCHEMAS: dict[Kind, dict[str, Any]] = {
@@ -104,6 +124,7 @@ def list_parameters(spec: "ResourceSpec") -> list[dict[str, Any]]:
         "pg_size": ("Page size; 0 returns every row.", {"type": "integer", "minimum": 0}),
         "detail": ("Expand related objects.", {"type": "boolean"}),
         "_all": ("Include deleted objects.", {"type": "boolean"}),
+        "format": ("Response format; only `json`.", {"type": "string", "enum": ["json"]}),
     }
     for name in surface.reserved:
         if name in reserved:
@@ -111,8 +132,10 @@ def list_parameters(spec: "ResourceSpec") -> list[dict[str, Any]]:
             params.append(_filter_parameter(name, description, schema))
     mapper = sa_inspect(spec.model)
     seen = {param["name"] for param in params}
+    # Foreign keys are filtered through their relation (`created_by`, `individual=7`).
+    foreign_keys = {column.key for column in mapper.columns if column.foreign_keys}
     for prop in mapper.column_attrs:
-        if is_secret(prop) or prop.key in seen:
+        if is_secret(prop) or prop.key in seen or prop.key in foreign_keys:
             continue
         column = prop.columns[0]
         kind = column_kind(column.type)
