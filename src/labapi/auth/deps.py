@@ -6,7 +6,6 @@ inactive user, a garbled header — is a 401.
 """
 
 import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -31,6 +30,9 @@ def _refuse(detail: str) -> NotAuthenticated:
 
 
 async def _find_login(session: AsyncSession, login: str) -> User | None:
+    # PostgreSQL refuses a NUL in a text parameter (an error, a 500): no such user.
+    if "\x00" in login:
+        return None
     user = await session.scalar(select(User).where(User.username == login))
     if user is None and "@" in login:
         by_email = (
@@ -77,7 +79,9 @@ async def authenticate(request: Request, session: AsyncSession) -> User | None:
     if scheme == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        # binascii.Error and UnicodeDecodeError are ValueErrors, and so is what b64decode
+        # raises for a non-ASCII string (a plain ValueError, which was a 500).
+        except ValueError:
             raise _refuse("Invalid basic header: credentials are not base64 UTF-8.") from None
         username, sep, password = decoded.partition(":")
         if not sep or not username:

@@ -62,6 +62,10 @@ async def read_body(request: Request, schema: type[BodyT]) -> BodyT:
         raise ValidationFailed(
             "the body is not valid JSON", [ErrorItem(("body",), str(exc), "json_invalid")]
         ) from None
+    nul = _nul_at(payload, ("body",))
+    if nul is not None:
+        msg = "a NUL character is not allowed"
+        raise ValidationFailed(msg, [ErrorItem(nul, msg, "string_nul")])
     try:
         return schema.model_validate(payload)
     except ValidationError as exc:
@@ -72,6 +76,26 @@ async def read_body(request: Request, schema: type[BodyT]) -> BodyT:
                 for error in exc.errors(include_url=False)
             ],
         ) from None
+
+
+def _nul_at(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """Where a string of the body holds a NUL, if anywhere: PostgreSQL refuses NULs in text
+    and JSONB, and a lookup or write with one would be a 500."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*loc, key)
+        found = _nul_at(item, (*loc, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _field_error(field: str, msg: str) -> ValidationFailed:
@@ -167,6 +191,9 @@ async def password_reset(request: Request, session: SessionDep) -> Response:
         )
     ).all()
     for user in users:
+        # Mails name paths, never the request's host: the Host header is the client's to
+        # choose, and a reset mail pointing at an attacker's host would hand it the token
+        # (there is no configured public URL to use instead).
         token = make_link_token(signing_key(settings), user, RESET)
         uid = encode_uid(user.id)
         await send_mail(
@@ -176,7 +203,7 @@ async def password_reset(request: Request, session: SessionDep) -> Response:
             subject="Password reset",
             body=(
                 f"Someone asked to reset the password of {user.username}.\n\n"
-                f"POST {request.base_url}api/v1/rest-auth/password/reset/confirm/ with\n"
+                "POST /api/v1/rest-auth/password/reset/confirm/ on this server with\n"
                 f"uid={uid}\ntoken={token}\nand the new password twice "
                 f"(new_password1, new_password2).\n\n"
                 f"The link expires in {settings.password_reset_timeout_hours} hours. "
@@ -260,9 +287,8 @@ async def registration(request: Request, session: SessionDep) -> Response:
         subject="Confirm your e-mail address",
         body=(
             f"Welcome {user.first_name}. Confirm your address with\n\n"
-            f"GET {request.base_url}api/v1/rest-auth/registration/account-confirm-email/{key}/"
-            f'\n\nor POST {{"key": "{key}"}} to '
-            f"{request.base_url}api/v1/rest-auth/registration/verify-email/"
+            f"GET /api/v1/rest-auth/registration/account-confirm-email/{key}/ on this server"
+            f'\n\nor POST {{"key": "{key}"}} to /api/v1/rest-auth/registration/verify-email/'
         ),
     )
     return ORJSONResponse({"detail": "Verification e-mail sent."}, status_code=201)

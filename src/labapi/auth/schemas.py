@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from labapi.isabl.schemas import Schema, UpdateSchema
 
-USERNAME = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+USERNAME_RULES: dict[str, Any] = {"min_length": 1, "max_length": 150, "pattern": r"^[\w.@+-]+$"}
+USERNAME = Field(**USERNAME_RULES)
 
 
 class Login(BaseModel):
@@ -107,7 +108,8 @@ class RestAuthUserUpdate(BaseModel):
 class RestAuthUserPatch(RestAuthUserUpdate):
     """A partial update of the calling user."""
 
-    username: str | None = USERNAME  # type: ignore[assignment]
+    # Optional here: `USERNAME` has no default, and reusing it made PATCH require it.
+    username: str | None = Field(default=None, **USERNAME_RULES)  # type: ignore[assignment]
 
 
 class Preferences(BaseModel):

@@ -1,8 +1,8 @@
 """Engines and sessions: one async engine per app, SQLite and PostgreSQL alike.
 
 SQLite is first-class here, which takes three fixes applied on every new connection:
-foreign keys on, SQLAlchemy (not the sqlite3 driver) emitting BEGIN so that SAVEPOINTs nest
-inside the transaction, and `lower()` / LIKE made unicode- and case-correct so that the
+foreign keys on, SQLAlchemy (not the sqlite3 driver) emitting BEGIN IMMEDIATE so that
+SAVEPOINTs nest inside the transaction and concurrent writers queue instead of failing, and `lower()` / LIKE made unicode- and case-correct so that the
 query language means the same thing on both databases.
 """
 
@@ -43,7 +43,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    # writes fails at once with "database is locked" when another one wrote meanwhile
+    # (the busy timeout does not apply to that upgrade); this one waits its turn instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_sqlite(url: str) -> bool:
