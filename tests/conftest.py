@@ -2,10 +2,12 @@
 transaction, even when the code under test commits or uses savepoints.
 
 `-m sqlite` runs offline; `-m postgresql` needs the server of LABAPI_TEST_DATABASE_URL
-(default: the local `test` database). A missing server is an error, never a skip.
+(default: the local `test` database), where each run works in a schema of its own, dropped
+at the end. A missing server is an error, never a skip.
 """
 
 import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +30,9 @@ PG_URL = os.environ.get(
     "LABAPI_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 
+# The settings each test engine was made with (PostgreSQL runs in a schema of their own).
+ENGINE_SETTINGS: dict[int, Settings] = {}
+
 BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.sqlite, id="sqlite"),
     pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
@@ -48,15 +53,29 @@ async def engine(
     """A migrated database per backend, shared by the whole run."""
     backend: str = request.param
     url = backend_url(backend, tmp_path_factory.mktemp(backend))
-    engine = create_engine(Settings(database_url=url))
+    settings = Settings(database_url=url, secret_key="test-secret-key")
+    schema = None
     if backend == "postgresql":
+        # A schema of its own per run: runs side by side never see each other's tables.
+        schema = f"labapi_test_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = create_engine(settings)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        settings = settings.model_copy(update={"database_schema": schema})
+    engine = create_engine(settings)
+    ENGINE_SETTINGS[id(engine)] = settings
+    try:
         async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync_conn: upgrade(connection=sync_conn))
-    yield engine
-    await engine.dispose()
+            await conn.run_sync(lambda sync_conn: upgrade(connection=sync_conn))
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            admin = create_engine(settings.model_copy(update={"database_schema": None}))
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await admin.dispose()
 
 
 @pytest.fixture
@@ -95,12 +114,8 @@ async def app_client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx
 
 
 def settings_for(engine: AsyncEngine, **overrides: object) -> Settings:
-    """Settings for an app on the test database."""
-    return Settings(
-        database_url=engine.url.render_as_string(hide_password=False),
-        secret_key="test-secret-key",
-        **overrides,  # type: ignore[arg-type]
-    )
+    """Settings for an app on the test database (its schema included)."""
+    return ENGINE_SETTINGS[id(engine)].model_copy(update=overrides)
 
 
 async def make_user(

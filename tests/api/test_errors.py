@@ -188,3 +188,14 @@ class TestInternalError:
     async def test_carries_the_request_id_header(self, failing: httpx.AsyncClient) -> None:
         response = await failing.get("/boom")
         assert response.headers.get("x-request-id") == response.json()["request_id"]
+
+
+class TestNulCharacters:
+    async def test_nul_in_a_detail_id_is_a_404(self, client):
+        response = await client.get("/api/v1/users/a%00b")
+        assert response.status_code == 404
+
+    async def test_nul_in_a_body_is_a_400_not_a_500(self, client):
+        response = await client.post("/api/v1/centers", json={"name": "a\u0000b", "acronym": "N"})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "name"]

@@ -327,3 +327,28 @@ class TestSecretOracles:
             assert response.status_code == 200, (query, response.text)
         response = await client.get("/api/v1/centers?created_by__username=root")
         assert response.status_code == 200, response.text
+
+
+class TestSuperusersAreProtected:
+    async def test_change_user_cannot_touch_a_superuser(
+        self, app: FastAPI, session: AsyncSession, superuser: User
+    ) -> None:
+        editor = await make_user(
+            session, "editor", permissions=("auth.change_user", "auth.delete_user")
+        )
+        async with client_as(app, session, editor) as client:
+            patch = await client.patch(
+                f"/api/v1/users/{superuser.id}", json={"email": "evil@example.org"}
+            )
+            assert_forbidden(patch)
+            assert_forbidden(await client.delete(f"/api/v1/users/{superuser.id}"))
+            other = await make_user(session, "plain")
+            ok = await client.patch(f"/api/v1/users/{other.id}", json={"first_name": "P"})
+            assert ok.status_code == 200, ok.text
+        await session.refresh(superuser)
+        assert superuser.email == "root@example.org"
+
+    async def test_a_superuser_may(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
+        admin = await make_user(session, "admin2", superuser=True)
+        response = await client.patch(f"/api/v1/users/{admin.id}", json={"first_name": "A"})
+        assert response.status_code == 200, response.text

@@ -14,12 +14,13 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
+from labapi.api.bodies import read_body
 from labapi.api.openapi import (
     describe_filters,
     list_parameters,
@@ -31,7 +32,7 @@ from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
 from labapi.auth.permissions import ACTION_PERMISSIONS, permission_label
 from labapi.core.db import SessionDep
-from labapi.core.errors import ErrorItem, PermissionDenied, QueryError, ValidationFailed
+from labapi.core.errors import ErrorItem, PermissionDenied, QueryError
 from labapi.core.services import ModelService
 from labapi.query import (
     Condition,
@@ -173,27 +174,6 @@ class Renderer:
             keep = fields | {"pk", "id"}
             data = [{k: v for k, v in item.items() if k in keep} for item in data]
         return data
-
-
-async def parse_body(request: Request, schema: type[BaseModel]) -> BaseModel:
-    """Validate a JSON body against `schema`; every problem is a 400 entry under `body`."""
-    raw = await request.body()
-    try:
-        payload = orjson.loads(raw) if raw.strip() else None
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed(
-            "the body is not valid JSON", [ErrorItem(("body",), str(exc), "json_invalid")]
-        ) from None
-    try:
-        return schema.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "the body has invalid fields",
-            [
-                ErrorItem(("body", *error["loc"]), error["msg"], error["type"])
-                for error in exc.errors(include_url=False)
-            ],
-        ) from None
 
 
 def _fields(request: Request) -> set[str] | None:
@@ -362,7 +342,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             session: SessionDep,
             user: MayAdd,  # type: ignore[valid-type]
         ) -> Response:
-            body = await parse_body(request, schema)
+            body = await read_body(request, schema)
             claimed = getattr(body, "created_by", None)
             if claimed and claimed != user.username and not user.is_superuser:
                 raise PermissionDenied("Only a superuser may create objects on behalf of others.")
@@ -415,7 +395,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             user: MayChange,  # type: ignore[valid-type]
             obj: Any = Loaded,
         ) -> Response:
-            body = await parse_body(request, schema)
+            body = await read_body(request, schema)
             # Declared fields only: an undeclared key (`is_superuser`, `password`) is never
             # written; create-only keys are kept so that changing them is refused.
             data = {
@@ -423,7 +403,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
                 for name, value in body.model_dump(exclude_unset=True).items()
                 if name in schema.model_fields or name in service.create_only
             }
-            obj = await service.update(session=session, obj=obj, data=data)
+            obj = await service.update(session=session, obj=obj, data=data, actor=user)
             return ORJSONResponse(renderer.render([obj], _fields(request))[0])
 
         return update_object
@@ -452,7 +432,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         user: MayDelete,  # type: ignore[valid-type]
         obj: Any = Loaded,
     ) -> Response:
-        await service.delete(session=session, obj=obj)
+        await service.delete(session=session, obj=obj, actor=user)
         return Response(status_code=204)
 
     delete_object.__doc__ = f"Delete a {spec.verbose}; 409 while others still reference it."

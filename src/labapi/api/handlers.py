@@ -125,6 +125,8 @@ _CLIENT_SQLSTATES = {
     "22003": ("invalid_value", "a number is out of range"),
     "22008": ("invalid_value", "a datetime is out of range"),
     "22001": ("invalid_value", "a value is too long for its column"),
+    "22021": ("invalid_value", "a value holds a character the database refuses (NUL)"),
+    "22P05": ("invalid_value", "a value holds a character the database cannot store"),
 }
 
 

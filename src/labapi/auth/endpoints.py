@@ -7,14 +7,14 @@ open; everything else needs credentials.
 
 import datetime as dt
 import logging
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from labapi.api.bodies import read_body
 from labapi.api.factory import add_route
 from labapi.api.openapi import request_body
 from labapi.api.responses import ORJSONResponse, ProblemResponse
@@ -37,7 +37,6 @@ from labapi.core.models import utcnow
 from labapi.core.settings import Settings, signing_key
 
 log = logging.getLogger("labapi.auth")
-BodyT = TypeVar("BodyT", bound=BaseModel)
 
 RESET, VERIFY = "password-reset", "verify-email"
 LOGIN_FAILED = "Unable to log in with provided credentials."
@@ -46,56 +45,6 @@ LOGIN_FAILED = "Unable to log in with provided credentials."
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-async def read_body(request: Request, schema: type[BodyT]) -> BodyT:
-    """A JSON or form-encoded body validated by `schema` (400 with every bad field)."""
-    content_type = request.headers.get("content-type", "")
-    try:
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            payload: Any = {key: form.get(key) for key in form}
-        else:
-            raw = await request.body()
-            payload = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed(
-            "the body is not valid JSON", [ErrorItem(("body",), str(exc), "json_invalid")]
-        ) from None
-    nul = _nul_at(payload, ("body",))
-    if nul is not None:
-        msg = "a NUL character is not allowed"
-        raise ValidationFailed(msg, [ErrorItem(nul, msg, "string_nul")])
-    try:
-        return schema.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "the body has invalid fields",
-            [
-                ErrorItem(("body", *error["loc"]), error["msg"], error["type"])
-                for error in exc.errors(include_url=False)
-            ],
-        ) from None
-
-
-def _nul_at(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-    """Where a string of the body holds a NUL, if anywhere: PostgreSQL refuses NULs in text
-    and JSONB, and a lookup or write with one would be a 500."""
-    if isinstance(value, str):
-        return loc if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return (*loc, key)
-        found = _nul_at(item, (*loc, key))
-        if found is not None:
-            return found
-    return None
 
 
 def _field_error(field: str, msg: str) -> ValidationFailed:

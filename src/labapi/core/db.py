@@ -1,9 +1,10 @@
 """Engines and sessions: one async engine per app, SQLite and PostgreSQL alike.
 
 SQLite is first-class here, which takes three fixes applied on every new connection:
-foreign keys on, SQLAlchemy (not the sqlite3 driver) emitting BEGIN IMMEDIATE so that
-SAVEPOINTs nest inside the transaction and concurrent writers queue instead of failing, and `lower()` / LIKE made unicode- and case-correct so that the
-query language means the same thing on both databases.
+foreign keys on; SQLAlchemy (not the sqlite3 driver) emitting BEGIN IMMEDIATE, so that
+SAVEPOINTs nest inside the transaction and concurrent writers queue instead of failing;
+and `lower()` / LIKE made unicode- and case-correct, so that the query language means the
+same thing on both databases.
 """
 
 from collections.abc import AsyncIterator
@@ -72,8 +73,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
+    connect_args: dict[str, Any] = {}
+    if settings.database_schema:
+        connect_args["server_settings"] = {"search_path": settings.database_schema}
     return create_async_engine(
         url,
+        connect_args=connect_args,
         echo=settings.echo_sql,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,

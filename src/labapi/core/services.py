@@ -66,6 +66,8 @@ class ModelService:
         may hold stale collections (a tag deleted since, with its link rows).
         """
         stmt = select(self.model).options(*self.options()).execution_options(populate_existing=True)
+        if "\x00" in ident:  # PostgreSQL refuses NUL in text: no object has one
+            raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses.
         if ident.isascii() and ident.isdigit():
             if int(ident) >= 2**63:
@@ -257,8 +259,15 @@ class ModelService:
         if errors:
             raise ValidationFailed("some fields cannot be changed after creation", errors)
 
-    async def update(self, *, session: AsyncSession, obj: Any, data: dict[str, Any]) -> Any:
+    def check_actor(self, *, actor: Any | None, obj: Any, action: str) -> None:
+        """Refuse a change this actor may not make to this object (beyond model
+        permissions); the default allows everything."""
+
+    async def update(
+        self, *, session: AsyncSession, obj: Any, data: dict[str, Any], actor: Any | None = None
+    ) -> Any:
         """Set the given fields; JSON fields and to-many sets are replaced whole."""
+        self.check_actor(actor=actor, obj=obj, action="change")
         self.check_create_only(obj, data)
         ignored = {*self.create_only, *self.read_only}
         values = {k: v for k, v in self.writable(data).items() if k not in ignored}
@@ -277,8 +286,9 @@ class ModelService:
             raise Conflict(f"the update clashes with stored data: {exc.orig}") from None
         return await self.reload(session=session, obj=obj)
 
-    async def delete(self, *, session: AsyncSession, obj: Any) -> None:
+    async def delete(self, *, session: AsyncSession, obj: Any, actor: Any | None = None) -> None:
         """Delete; a 409 while other rows still reference the object."""
+        self.check_actor(actor=actor, obj=obj, action="delete")
         try:
             async with session.begin_nested():
                 await session.execute(

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LABAPI_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./var/labapi.db"
+    # PostgreSQL schema to work in (its search_path); None: the server's default (public).
+    database_schema: str | None = None
     echo_sql: bool = False
     pool_size: int = 10
     pool_max_overflow: int = 10

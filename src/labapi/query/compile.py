@@ -6,7 +6,7 @@ import decimal
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, or_, type_coerce
+from sqlalchemy import BigInteger, SmallInteger, String, or_, type_coerce
 from sqlalchemy.orm import RelationshipDirection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,6 +18,7 @@ from labapi.query.operators import (
     LIST_OPERATORS,
     TEXT_OPERATORS,
     ValueError_,
+    check_like,
     check_regex,
     coerce,
     datetime_part,
@@ -29,7 +30,7 @@ from labapi.query.operators import (
     parse_bool,
     split_csv,
 )
-from labapi.query.resolve import OPERATORS_BY_KIND, Field, Hop, Kind, resolve
+from labapi.query.resolve import OPERATORS_BY_KIND, Field, Hop, Kind, base_type, resolve
 
 
 class _BadValue(Exception):
@@ -66,12 +67,32 @@ def wrap_hops(hops: Sequence[Hop], condition: ColumnElement[bool]) -> ColumnElem
     return condition
 
 
+# A JSON number compared numerically stays within what PostgreSQL's numeric and SQLite's
+# REAL both hold; a larger one is compared as text.
+_MAX_EXPONENT = 300
+
+
 def _number(raw: str) -> decimal.Decimal | None:
     try:
         value = decimal.Decimal(raw.strip())
     except decimal.InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite() or (value and abs(value.adjusted()) > _MAX_EXPONENT):
+        return None
+    return value
+
+
+def _json_scalar(column: Any, path: tuple[str, ...], raw: str) -> ColumnElement[bool]:
+    """A JSON value at a key path equal to `raw`: as text (`abc`, `5`), as a boolean
+    (`True`, `1`, `false`: case-insensitive), or as a number (`5.0` matches `5`)."""
+    text = json_text(column, path)
+    lowered = raw.lower()
+    candidates = {raw, str(BOOL_VALUES[lowered]).lower()} if lowered in BOOL_VALUES else {raw}
+    condition = text.in_(sorted(candidates))
+    number = _number(raw)
+    if number is None:
+        return condition
+    return or_(condition, json_number(column, path) == number)
 
 
 def _json_condition(field: Field, op: str, raw: str) -> ColumnElement[bool]:
@@ -88,9 +109,9 @@ def _json_condition(field: Field, op: str, raw: str) -> ColumnElement[bool]:
         values = split_csv(raw) if op == "in" else [raw]
         return or_(*(json_exact(column, value) for value in values))
     text = json_text(column, path)
-    if op == "exact":
-        canonical = str(BOOL_VALUES[raw.lower()]).lower() if raw.lower() in BOOL_VALUES else raw
-        return text.in_(sorted({raw, canonical}))
+    if op in ("exact", "in"):
+        values = split_csv(raw) if op == "in" else [raw]
+        return or_(*(_json_scalar(column, path, value) for value in values))
     if op in ("gt", "gte", "lt", "lte", "range"):
         values = split_csv(raw) if op == "range" else [raw]
         if op == "range" and len(values) != 2:
@@ -106,6 +127,8 @@ def _json_condition(field: Field, op: str, raw: str) -> ColumnElement[bool]:
 def _text_condition(expr: Any, op: str, raw: str) -> ColumnElement[bool]:
     if op in ("regex", "iregex"):
         check_regex(raw)
+    if op in ("like", "ilike"):
+        check_like(raw)
     value: Any = split_csv(raw) if op in LIST_OPERATORS else raw
     if op == "range" and len(value) != 2:
         raise _BadValue("range takes two comma-separated values")
@@ -116,13 +139,39 @@ def _time_exact(expr: Any, raw: str, value: dt.time) -> ColumnElement[bool]:
     # `created__time=21:00:51` names the whole second, as a rendered time without its
     # fraction would; with a fraction it is exact.
     if "." in raw:
-        return expr == value
-    return expr.between(value, value.replace(microsecond=999999))
+        exact: ColumnElement[bool] = expr == value
+        return exact
+    whole: ColumnElement[bool] = expr.between(value, value.replace(microsecond=999999))
+    return whole
+
+
+def _integer_bits(field: Field) -> int:
+    """The width of the compared integer: a transform yields a 32-bit `integer`."""
+    if field.transform is not None:
+        return 32
+    type_ = base_type(field.column.property.columns[0].type)
+    if isinstance(type_, BigInteger):
+        return 64
+    if isinstance(type_, SmallInteger):
+        return 16
+    return 32
 
 
 def _coerced(raw: str, field: Field, kind: Kind) -> Any:
     enum_cls = field.enum_cls if field.transform is None else None
-    return coerce(raw, kind, enum_cls)
+    bits = _integer_bits(field) if kind is Kind.INTEGER else 64
+    return coerce(raw, kind, enum_cls, bits)
+
+
+def _check_storable(raw: str) -> None:
+    """Refuse text no database parameter can carry (PostgreSQL refuses NUL; a lone
+    surrogate cannot be encoded): a 400 like Django's "Null characters are not allowed"."""
+    if "\x00" in raw:
+        raise ValueError_("null characters are not allowed")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError_(f"{raw!r} is not valid text") from None
 
 
 def compile_lookup(
@@ -148,6 +197,7 @@ def compile_lookup(
         )
     text = "true" if raw is None else raw
     try:
+        _check_storable(text)
         if kind is Kind.JSON:
             return wrap_hops(field.hops, _json_condition(field, op, text))
         hops, column = shortcut_foreign_key(field)
@@ -228,8 +278,8 @@ def compile_filters(
 
 
 def search_terms(raw: str) -> list[str]:
-    """DRF SearchFilter terms: split on whitespace and commas, empty ones dropped."""
-    return [term for term in raw.replace(",", " ").split() if term]
+    """DRF SearchFilter terms: NUL dropped, split on whitespace and commas."""
+    return [term for term in raw.replace("\x00", "").replace(",", " ").split() if term]
 
 
 def compile_search(
@@ -242,9 +292,12 @@ def compile_search(
     """
     clauses: list[ColumnElement[bool]] = []
     for term in search_terms(raw):
-        parts = [
-            compile_lookup(model, Lookup(tuple(path.split("__")), "icontains"), term, param)
-            for path in fields
-        ]
+        try:
+            parts = [
+                compile_lookup(model, Lookup(tuple(path.split("__")), "icontains"), term, param)
+                for path in fields
+            ]
+        except _BadValue as exc:
+            raise QueryError.one(param, exc.msg, exc.kind) from None
         clauses.append(or_(*parts))
     return clauses

@@ -43,7 +43,7 @@ OPERATORS: tuple[str, ...] = (
 TRANSFORMS: tuple[str, ...] = ("date", "year", "month", "day", "week_day", "hour", "minute", "time")
 
 # Field names are identifiers; JSON keys may also hold "-", "." and ":".
-_SEGMENT = re.compile(r"^[\w\-.:]+$")
+_SEGMENT = re.compile(r"[\w\-.:]+")
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,12 @@ class Lookup:
     op: str = "exact"
 
     def render(self) -> str:
-        """The canonical text of the lookup (`__exact` dropped)."""
+        """The canonical text of the lookup (`__exact` dropped unless the path's last field
+        is named like an operator: `custom_fields__in__exact` keeps it)."""
         key = "__".join(self.path)
-        return key if self.op == "exact" else f"{key}__{self.op}"
+        if self.op == "exact" and (len(self.path) == 1 or self.path[-1] not in OPERATORS):
+            return key
+        return f"{key}__{self.op}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def split_query_string(query: str) -> list[tuple[str, str | None]]:
 
 def _parse_lookup(text: str, param: str) -> Lookup:
     segments = tuple(text.split("__"))
-    if not text or any(not _SEGMENT.match(segment) for segment in segments):
+    if not text or any(not _SEGMENT.fullmatch(segment) for segment in segments):
         raise QueryError.one(param, f"invalid lookup {text!r}", "invalid_syntax")
     if len(segments) > 1 and segments[-1] in OPERATORS:
         return Lookup(segments[:-1], segments[-1])

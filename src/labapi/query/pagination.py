@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from labapi.query.grammar import Condition
 
+# LIMIT/OFFSET are 64-bit on both databases: a larger number would be a driver error (a
+# 500), so offsets and caps are clamped to it (past the end, no rows).
+MAX_ROWS = 2**63 - 1
+
 
 def _int(raw: str | None, default: int, minimum: int) -> int | None:
     if raw is None:
@@ -24,7 +28,7 @@ def _int(raw: str | None, default: int, minimum: int) -> int | None:
         value = int(raw.strip())
     except ValueError:
         return None
-    return value if value >= minimum else None
+    return min(value, MAX_ROWS) if value >= minimum else None
 
 
 def _first(values: Sequence[str | None] | None) -> str | None:
@@ -85,7 +89,8 @@ def page_window(reserved: dict[str, list[str | None]], *, default: int, maximum:
     page = page or 1
     if size == 0:
         return Window(offset=0, limit=None, page=1, warnings=tuple(warnings))
-    return Window(offset=(page - 1) * size, limit=size, page=page, warnings=tuple(warnings))
+    offset = min((page - 1) * size, MAX_ROWS)
+    return Window(offset=offset, limit=size, page=page, warnings=tuple(warnings))
 
 
 async def count_rows(session: AsyncSession, stmt: Select[Any], cap: int | None = None) -> int:

@@ -250,10 +250,10 @@ def resolve(
             raise QueryError.one(
                 param, f"'{name}' is a {kind} field and has no field '{rest[0]}'", "unknown_field"
             )
-        valid = ", ".join(field_names(mapper.class_))
+        names = ", ".join(field_names(mapper.class_))
         raise QueryError.one(
             param,
-            f"unknown field '{segment}' on {mapper.class_.__name__}; valid: {valid}",
+            f"unknown field '{segment}' on {mapper.class_.__name__}; valid: {names}",
             "unknown_field",
         )
     raise QueryError.one(param, "empty lookup", "invalid_syntax")
