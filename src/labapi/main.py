@@ -8,14 +8,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import labapi
+from labapi.api import ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
+from labapi.api.limits import BodyLimitMiddleware
 from labapi.api.openapi import problem_schemas
 from labapi.api.responses import ORJSONResponse
 from labapi.auth import endpoints as auth_endpoints
 from labapi.auth.specs import USERS
+from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
@@ -67,10 +71,15 @@ def create_app(
         default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
     for router in (*auth_endpoints.ROUTERS, *build_routers(registry)):
         app.include_router(router)
+    app.include_router(ops.router)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.allowed_hosts != ["*"]:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestIdMiddleware)
 
     def openapi() -> dict[str, Any]:

@@ -65,7 +65,45 @@ REFERENCE_FILTERS: dict[str, tuple[str, ...]] = {
     "platforms": (*BASE_FILTERS, "manufacturer", "slug", "system", "version"),
     "tags": ("search", "id", "name", "pk", "slug"),
     "techniques": (*BASE_FILTERS, "category", "method", "name", "reference_data", "slug"),
+    # Relation filters whose factory objects have no related object (disease, group,
+    # projects, aliquot), `category` of samples (one value in the factory), `raw_data`
+    # (a list) and the filters of resources not built yet (submission, analyses,
+    # results, has_bam_for) are tested in test_hierarchy.py or not at all.
+    "individuals": (
+        *BASE_FILTERS,
+        "birth_year",
+        "center",
+        "gender",
+        "identifier",
+        "species",
+        "system_id",
+    ),
+    "samples": (*BASE_FILTERS, "collection_days", "identifier", "individual", "system_id"),
+    "aliquots": (*BASE_FILTERS, "identifier", "sample", "system_id"),
+    "experiments": (
+        *BASE_FILTERS,
+        "bam_files",
+        "identifier",
+        "sample",
+        "system_id",
+        "technique",
+    ),
+    "projects": (
+        *BASE_FILTERS,
+        "analyst",
+        "coordinator",
+        "description",
+        "owner",
+        "principal_investigator",
+        "short_title",
+        "title",
+    ),
 }
+
+MSK = {"name": "Memorial Sloan Kettering", "acronym": "MSK"}
+PATIENT = {"identifier": "PATIENT-1", "species": "HUMAN", "center": MSK}
+TUMOR = {"identifier": "TUMOR-1", "category": "TUMOR", "individual": PATIENT}
+WGS = {"method": "WG", "name": "Whole Genome"}
 
 
 @dataclass(frozen=True)
@@ -120,6 +158,70 @@ CASES: dict[str, Case] = {
         fields=frozenset({"manufacturer", "system", "version", "slug"}),
         identifiers=("slug",),
         create_only={"manufacturer": "ONT", "system": "MINION", "version": "R9"},
+    ),
+    "individuals": Case(
+        body=PATIENT,
+        other={"identifier": "MOUSE-1", "species": "MOUSE", "center": MSK},
+        fields=frozenset({"identifier", "system_id", "species", "gender", "birth_year", "center"}),
+        identifiers=("identifier", "system_id"),
+        create_only={"species": "MOUSE", "identifier": "PATIENT-2"},
+    ),
+    "samples": Case(
+        body=TUMOR,
+        other={"identifier": "NORMAL-1", "category": "NORMAL", "individual": PATIENT},
+        fields=frozenset(
+            {"identifier", "system_id", "category", "collection_days", "individual", "disease"}
+        ),
+        identifiers=("identifier", "system_id"),
+        create_only={"category": "NORMAL"},
+    ),
+    "aliquots": Case(
+        body={"identifier": "ALIQUOT-1", "sample": TUMOR},
+        other={"identifier": "ALIQUOT-2", "sample": TUMOR},
+        fields=frozenset({"identifier", "system_id", "sample"}),
+        identifiers=("identifier", "system_id"),
+    ),
+    "experiments": Case(
+        body={"identifier": "RUN-1", "sample": TUMOR, "technique": WGS},
+        other={
+            "identifier": "RUN-2",
+            "sample": TUMOR,
+            "technique": {"method": "TR", "name": "Transcriptome"},
+        },
+        fields=frozenset(
+            {
+                "identifier",
+                "system_id",
+                "sample",
+                "aliquot",
+                "aliquot_id",
+                "technique",
+                "platform",
+                "center",
+                "projects",
+                "raw_data",
+                "bam_files",
+            }
+        ),
+        identifiers=("identifier", "system_id"),
+    ),
+    "projects": Case(
+        body={"title": "Leukemia relapse", "short_title": "leukemia-relapse"},
+        other={"title": "Lymphoma", "principal_investigator": "pi@example.org"},
+        fields=frozenset(
+            {
+                "title",
+                "short_title",
+                "description",
+                "principal_investigator",
+                "owner",
+                "analyst",
+                "coordinator",
+                "sharing",
+                "group",
+            }
+        ),
+        identifiers=("pk",),
     ),
     "tags": Case(
         body={"name": "tumor normal"},
@@ -187,6 +289,16 @@ def assert_problem(
             assert error["msg"]
             assert error["type"]
     return body
+
+
+def matches(rendered: Any, sent: Any) -> bool:
+    """Whether a representation shows what a body sent: nested objects are rendered in
+    full, so a sent object only needs its own keys to match."""
+    if isinstance(sent, dict):
+        return isinstance(rendered, dict) and all(
+            key in rendered and matches(rendered[key], value) for key, value in sent.items()
+        )
+    return bool(rendered == sent)
 
 
 def pks(response: httpx.Response) -> list[int]:

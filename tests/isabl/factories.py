@@ -11,12 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from labapi.auth.models import User
 from labapi.isabl.models import (
     METHOD_CATEGORY,
+    Aliquot,
     Assembly,
     Center,
     Disease,
+    Experiment,
     Group,
+    Individual,
     Method,
     Platform,
+    Project,
+    Sample,
+    SampleCategory,
     Species,
     Tag,
     Technique,
@@ -108,15 +114,70 @@ async def make_assembly(session: AsyncSession, **overrides: Any) -> Assembly:
     return await save(session, Assembly(**values))
 
 
+async def make_individual(session: AsyncSession, **overrides: Any) -> Individual:
+    """An individual of a new center, with a system id."""
+    n = unique()
+    values = _isabl({"identifier": f"individual {n}", "species": Species.HUMAN} | overrides)
+    values["species"] = Species(values["species"])
+    if "center" not in values:
+        values["center"] = await make_center(session)
+    values.setdefault("system_id", f"TST_H{n:06d}")
+    return await save(session, Individual(**values))
+
+
+async def make_sample(session: AsyncSession, **overrides: Any) -> Sample:
+    """A tumor sample of a new individual."""
+    n = unique()
+    values = _isabl({"identifier": f"sample {n}", "category": SampleCategory.TUMOR} | overrides)
+    values["category"] = SampleCategory(values["category"])
+    if "individual" not in values:
+        values["individual"] = await make_individual(session)
+    values.setdefault("system_id", f"TST_S{n:06d}")
+    return await save(session, Sample(**values))
+
+
+async def make_aliquot(session: AsyncSession, **overrides: Any) -> Aliquot:
+    """An aliquot of a new sample."""
+    n = unique()
+    values = _isabl({"identifier": f"aliquot {n}"} | overrides)
+    if "sample" not in values:
+        values["sample"] = await make_sample(session)
+    values.setdefault("system_id", f"TST_A{n:06d}")
+    return await save(session, Aliquot(**values))
+
+
+async def make_project(session: AsyncSession, **overrides: Any) -> Project:
+    """A project."""
+    values = _isabl({"title": f"Project {unique()}"} | overrides)
+    return await save(session, Project(**values))
+
+
+async def make_experiment(session: AsyncSession, **overrides: Any) -> Experiment:
+    """An experiment of a new sample with a new technique, without aliquot."""
+    n = unique()
+    values = _isabl({"identifier": f"experiment {n}", "projects": []} | overrides)
+    if "sample" not in values:
+        values["sample"] = await make_sample(session)
+    if "technique" not in values:
+        values["technique"] = await make_technique(session)
+    values.setdefault("system_id", f"TST_E{n:06d}")
+    return await save(session, Experiment(**values))
+
+
 Factory = Callable[..., Awaitable[Any]]
 
 # One factory per resource of the registry, by resource name.
 FACTORIES: dict[str, Factory] = {
+    "aliquots": make_aliquot,
     "assemblies": make_assembly,
     "centers": make_center,
     "diseases": make_disease,
+    "experiments": make_experiment,
     "groups": make_group,
+    "individuals": make_individual,
     "platforms": make_platform,
+    "projects": make_project,
+    "samples": make_sample,
     "tags": make_tag,
     "techniques": make_technique,
 }

@@ -38,6 +38,19 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "custom_fields": ({"k": "alpha"}, {"k": "beta"}),
     "data": ({"k": "alpha", "n": 1}, {"k": "beta", "n": 2}),
     "reference_data": ({"fasta": "/alpha.fa"}, {"fasta": "/beta.fa"}),
+    "identifier": ("alpha-id", "beta-id"),
+    "system_id": ("ALP_H000001", "BET_H000002"),
+    "gender": ("FEMALE", "MALE"),
+    "birth_year": (1950, 1990),
+    "collection_days": (10, 20),
+    "bam_files": ({"GRCh37": {"url": "/alpha.bam"}}, {"GRCh38": {"url": "/beta.bam"}}),
+    "title": ("Alpha title", "Beta title"),
+    "short_title": ("alpha-short", "beta-short-title"),
+    "description": ("alpha project", "beta project"),
+    "principal_investigator": ("pi@alpha.org", "pi@beta.org"),
+    "owner": ("owner@alpha.org", "owner@beta.org"),
+    "analyst": ("analyst@alpha.org", "analyst@beta.org"),
+    "coordinator": ("coord@alpha.org", "coord@beta.org"),
 }
 # Filters whose value is read from the first object's representation.
 FROM_REPRESENTATION = {
@@ -95,6 +108,8 @@ class TestListFilters:
             value = str(rendered[FROM_REPRESENTATION[param]])
         elif param == "tags":
             value = rendered["tags"][0]["name"]
+        elif param not in VALUES and isinstance(rendered.get(param), dict):  # relation: pk
+            value = str(rendered[param]["pk"])
         elif param == "search":
             value = VALUES[spec.search[0]][0].lower()
         else:

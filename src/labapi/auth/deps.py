@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from labapi.auth.models import User
 from labapi.auth.passwords import hash_password, verify_password_async
 from labapi.auth.permissions import has_permission
+from labapi.auth.throttle import LoginThrottle, client_address
 from labapi.auth.tokens import user_for_key
 from labapi.core.db import get_session
-from labapi.core.errors import NotAuthenticated, PermissionDenied
+from labapi.core.errors import NotAuthenticated, PermissionDenied, TooManyRequests
 
 CHALLENGE = {"WWW-Authenticate": 'Token realm="labapi", Basic realm="labapi"'}
 # Verified against when the username is unknown, so both cases take the same time.
@@ -61,6 +62,26 @@ async def check_password(session: AsyncSession, login: str, password: str) -> Us
     return user
 
 
+async def throttled_check(
+    request: Request, session: AsyncSession, login: str, password: str
+) -> User | None:
+    """`check_password` behind the app's login throttle."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = client_address(request)
+    wait = throttle.retry_after(login, address)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many failed logins; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = await check_password(session, login, password)
+    if user is None:
+        throttle.failed(login, address)
+    else:
+        throttle.succeeded(login)
+    return user
+
+
 async def authenticate(request: Request, session: AsyncSession) -> User | None:
     """The user the request's credentials name; None without credentials."""
     header = request.headers.get("authorization")
@@ -86,7 +107,7 @@ async def authenticate(request: Request, session: AsyncSession) -> User | None:
         username, sep, password = decoded.partition(":")
         if not sep or not username:
             raise _refuse("Invalid basic header: no username and password.")
-        user = await check_password(session, username, password)
+        user = await throttled_check(request, session, username, password)
         if user is None:
             raise _refuse("Invalid username/password.")
         return user

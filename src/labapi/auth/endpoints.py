@@ -19,7 +19,7 @@ from labapi.api.factory import add_route
 from labapi.api.openapi import request_body
 from labapi.api.responses import ORJSONResponse, ProblemResponse
 from labapi.auth import schemas as s
-from labapi.auth.deps import CurrentUser, check_password
+from labapi.auth.deps import CurrentUser, throttled_check
 from labapi.auth.models import Group, Permission, Token, User, user_group
 from labapi.auth.passwords import hash_password_async
 from labapi.auth.permissions import user_permission_labels
@@ -64,7 +64,7 @@ async def login(request: Request, session: SessionDep) -> Response:
     """Check the credentials and return an API key (a new one each time)."""
     body = await read_body(request, s.Login)
     login_name = body.username or body.email or ""
-    user = await check_password(session, login_name, body.password)
+    user = await throttled_check(request, session, login_name, body.password)
     if user is None:
         error = ValidationFailed(LOGIN_FAILED, [ErrorItem(("body",), LOGIN_FAILED, "login")])
         content = {**error.problem(), "non_field_errors": [LOGIN_FAILED]}
@@ -110,7 +110,7 @@ async def password_change(request: Request, session: SessionDep, user: CurrentUs
     body = await read_body(request, s.PasswordChange)
     if (
         body.old_password is not None
-        and await check_password(session, user.username, body.old_password) is None
+        and await throttled_check(request, session, user.username, body.old_password) is None
     ):
         raise _field_error("old_password", "Your old password was entered incorrectly.")
     _same_passwords(body.new_password1, body.new_password2, ("new_password1", "new_password2"))
@@ -478,7 +478,7 @@ facility = APIRouter(prefix="/api", tags=["auth"])
 async def facility_token(request: Request, session: SessionDep) -> Response:
     """Trade a username and password for an API key."""
     body = await read_body(request, s.Login)
-    user = await check_password(session, body.username or body.email or "", body.password)
+    user = await throttled_check(request, session, body.username or body.email or "", body.password)
     if user is None:
         raise ValidationFailed(LOGIN_FAILED, [ErrorItem(("body",), LOGIN_FAILED, "login")])
     user.last_login = utcnow()

@@ -73,9 +73,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
-    connect_args: dict[str, Any] = {}
+    server_settings: dict[str, str] = {}
     if settings.database_schema:
-        connect_args["server_settings"] = {"search_path": settings.database_schema}
+        server_settings["search_path"] = settings.database_schema
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
     return create_async_engine(
         url,
         connect_args=connect_args,

@@ -6,10 +6,12 @@
     │   └── ValidationFailed       400  LAB200  a body field
     ├── NotAuthenticated           401  LAB300
     ├── PermissionDenied           403  LAB301
+    ├── TooManyRequests            429  LAB302  login attempts throttled
     ├── NotFound                   404  LAB201
     ├── MethodNotAllowed           405  LAB203
     ├── Conflict                   409  LAB202  a write that clashes with stored rows
-    └── PayloadTooLarge            413  LAB204
+    ├── PayloadTooLarge            413  LAB204
+    └── ServiceUnavailable         503  LAB501  the database cannot be reached
 
 No web framework is imported here: `query/` raises these too. `api/handlers.py` renders them.
 """
@@ -88,6 +90,12 @@ class PermissionDenied(LabapiError):
     status, code, slug, title = 403, "LAB301", "permission-denied", "Permission denied"
 
 
+class TooManyRequests(LabapiError):
+    """Too many failed attempts; `Retry-After` says when to try again."""
+
+    status, code, slug, title = 429, "LAB302", "too-many-requests", "Too many requests"
+
+
 class NotFound(LabapiError):
     """No such object or path."""
 
@@ -140,3 +148,9 @@ class QueryError(BadRequest):
     def one(cls, param: str, msg: str, kind: str) -> "QueryError":
         """A query error about one parameter."""
         return cls([ErrorItem(("query", param), msg, kind)])
+
+
+class ServiceUnavailable(LabapiError):
+    """A dependency (the database) is down; `Retry-After` says when to try again."""
+
+    status, code, slug, title = 503, "LAB501", "service-unavailable", "Service unavailable"

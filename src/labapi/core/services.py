@@ -109,6 +109,7 @@ class ModelService:
         values: dict[str, Any],
         loc: tuple[str | int, ...],
         only: Collection[str] | None = None,
+        created_by: Any | None = None,
     ) -> dict[str, Any]:
         """Replace nested bodies by objects (get-or-create), lists by lists of objects.
 
@@ -127,15 +128,19 @@ class ModelService:
             value = values[name]
             if isinstance(value, list):
                 items = [
-                    (await service.get_or_create(session=session, data=item, loc=(*loc, name, i)))[
-                        0
-                    ]
+                    (
+                        await service.get_or_create(
+                            session=session, data=item, loc=(*loc, name, i), created_by=created_by
+                        )
+                    )[0]
                     for i, item in enumerate(value)
                 ]
                 resolved[name] = list({id(item): item for item in items}.values())
             else:
                 resolved[name] = (
-                    await service.get_or_create(session=session, data=value, loc=(*loc, name))
+                    await service.get_or_create(
+                        session=session, data=value, loc=(*loc, name), created_by=created_by
+                    )
                 )[0]
         return resolved
 
@@ -145,10 +150,12 @@ class ModelService:
         if not key or any(name not in values for name in key):
             return None
         conditions = []
+        relationships = self.model.__mapper__.relationships
         for name in key:
             column, value = getattr(self.model, name), values[name]
-            if isinstance(value, Base):
-                column, value = getattr(self.model, f"{name}_id"), value.id  # type: ignore[attr-defined]
+            if name in relationships:
+                column = getattr(self.model, f"{name}_id")
+                value = None if value is None else value.id
             conditions.append(column.is_(None) if value is None else column == value)
         stmt = select(self.model).where(*conditions).options(*self.options())
         return (await session.scalars(stmt)).first()
@@ -211,14 +218,22 @@ class ModelService:
         key = set(self.key())
         values = self.writable(values)
         values = await self.resolve_relations(
-            session=session, values=values, loc=loc, only=key & set(self.relations)
+            session=session,
+            values=values,
+            loc=loc,
+            only=key & set(self.relations),
+            created_by=created_by,
         )
         values = self.derive(values, None)
         existing = await self.find(session=session, values=values)
         if existing is not None:
             return existing, False
         values = await self.resolve_relations(
-            session=session, values=values, loc=loc, only=set(self.relations) - key
+            session=session,
+            values=values,
+            loc=loc,
+            only=set(self.relations) - key,
+            created_by=created_by,
         )
         if created_by is not None and hasattr(self.model, "created_by"):
             values.setdefault("created_by", created_by)
@@ -227,6 +242,7 @@ class ModelService:
             async with session.begin_nested():
                 session.add(obj)
                 await session.flush()
+                await self.after_create(session=session, obj=obj)
         except IntegrityError as exc:
             existing = await self.find(session=session, values=values)
             if existing is not None:
@@ -235,6 +251,10 @@ class ModelService:
                 f"this {self.model.__name__} clashes with a stored one: {exc.orig}"
             ) from None
         return await self.reload(session=session, obj=obj), True
+
+    async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
+        """Work that needs the new row's id (system ids), inside the creating savepoint;
+        an override flushes what it changes."""
 
     async def _lookup(
         self, *, session: AsyncSession, values: dict[str, Any], loc: tuple[str | int, ...]
@@ -271,7 +291,9 @@ class ModelService:
         self.check_create_only(obj, data)
         ignored = {*self.create_only, *self.read_only}
         values = {k: v for k, v in self.writable(data).items() if k not in ignored}
-        values = await self.resolve_relations(session=session, values=values, loc=("body",))
+        values = await self.resolve_relations(
+            session=session, values=values, loc=("body",), created_by=actor
+        )
         values = self.derive(values, obj)
         try:
             # The changes are made inside the savepoint (`begin_nested` flushes what is

@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     password_reset_timeout_hours: int = 72
     # Self-service registration (rest-auth/registration/); closed unless opened here.
     registration_open: bool = False
+    # Failed logins (rest-auth login, facility token, Basic) allowed per window, counted per
+    # username and per client address; beyond them a 429 with Retry-After.
+    login_failures_per_username: int = 10
+    login_failures_per_address: int = 50
+    login_failure_window_seconds: int = 300
+    # Request bodies larger than this are refused with a 413.
+    max_body_bytes: int = 20 * 1024 * 1024
+    # Hosts the service answers for (next/previous links are built from Host); "*" is any.
+    allowed_hosts: list[str] = ["*"]
+    # PostgreSQL statement timeout in milliseconds (0: none).
+    statement_timeout_ms: int = 30000
     # Outgoing mail; without an SMTP host, mail is only kept in the outbox table and logged.
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -7,7 +7,18 @@ import unicodedata
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, Enum, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Enum,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from labapi.auth.models import User
@@ -190,3 +201,152 @@ class Assembly(IsablModel):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     species: Mapped[Species] = mapped_column(enum_column(Species))
     reference_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Gender(enum.StrEnum):
+    """Gender of individuals."""
+
+    FEMALE = "FEMALE"
+    MALE = "MALE"
+    UNKNOWN = "UNKNOWN"
+
+
+class SampleCategory(enum.StrEnum):
+    """Sample categories."""
+
+    TUMOR = "TUMOR"
+    NORMAL = "NORMAL"
+
+
+class Individual(IsablModel):
+    """A person or animal that samples are taken from."""
+
+    __tablename__ = "individual"
+    __table_args__ = (UniqueConstraint("species", "center_id", "identifier"),)
+    get_or_create_key = ("species", "center", "identifier")
+
+    identifier: Mapped[str] = mapped_column(String(100), index=True)
+    system_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    species: Mapped[Species] = mapped_column(enum_column(Species))
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender), default=Gender.UNKNOWN)
+    birth_year: Mapped[int | None]
+    center_id: Mapped[int] = mapped_column(ForeignKey(Center.id, ondelete="RESTRICT"), index=True)
+    center: Mapped[Center] = relationship(lazy="raise")
+    # Reverse relations are read-only paths for filters (`samples`, `experiments`).
+    samples: Mapped[list["Sample"]] = relationship(
+        lazy="raise", viewonly=True, order_by="Sample.id"
+    )
+
+
+class Sample(IsablModel):
+    """A sample taken from an individual."""
+
+    __tablename__ = "sample"
+    __table_args__ = (UniqueConstraint("individual_id", "category", "identifier"),)
+    get_or_create_key = ("individual", "category", "identifier")
+
+    identifier: Mapped[str] = mapped_column(String(100), index=True)
+    system_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    category: Mapped[SampleCategory] = mapped_column(enum_column(SampleCategory))
+    collection_days: Mapped[int | None]
+    individual_id: Mapped[int] = mapped_column(
+        ForeignKey(Individual.id, ondelete="RESTRICT"), index=True
+    )
+    individual: Mapped[Individual] = relationship(lazy="raise")
+    disease_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Disease.id, ondelete="RESTRICT"), index=True
+    )
+    disease: Mapped[Disease | None] = relationship(lazy="raise")
+    aliquots: Mapped[list["Aliquot"]] = relationship(
+        lazy="raise", viewonly=True, order_by="Aliquot.id"
+    )
+    experiments: Mapped[list["Experiment"]] = relationship(
+        lazy="raise", viewonly=True, order_by="Experiment.id"
+    )
+
+
+class Aliquot(IsablModel):
+    """A portion of a sample."""
+
+    __tablename__ = "aliquot"
+    __table_args__ = (UniqueConstraint("sample_id", "identifier"),)
+    get_or_create_key = ("sample", "identifier")
+
+    identifier: Mapped[str] = mapped_column(String(100), index=True)
+    system_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey(Sample.id, ondelete="RESTRICT"), index=True)
+    sample: Mapped[Sample] = relationship(lazy="raise")
+
+
+class Project(IsablModel):
+    """A project grouping experiments."""
+
+    __tablename__ = "project"
+
+    title: Mapped[str | None] = mapped_column(String(100), index=True)
+    short_title: Mapped[str | None] = mapped_column(String(30))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    principal_investigator: Mapped[str | None] = mapped_column(String(254))
+    owner: Mapped[str | None] = mapped_column(String(254))
+    analyst: Mapped[str | None] = mapped_column(String(254))
+    coordinator: Mapped[str | None] = mapped_column(String(254))
+    sharing: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Group.id, ondelete="RESTRICT"), index=True
+    )
+    group: Mapped[Group | None] = relationship(lazy="raise")
+    experiments: Mapped[list["Experiment"]] = relationship(
+        secondary="experiment_project", lazy="raise", viewonly=True, order_by="Experiment.id"
+    )
+
+
+experiment_project = Table(
+    "experiment_project",
+    Base.metadata,
+    Column("experiment_id", ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Experiment(IsablModel):
+    """A sequencing or imaging experiment on a sample (or one of its aliquots)."""
+
+    __tablename__ = "experiment"
+    __table_args__ = (UniqueConstraint("sample_id", "aliquot_id", "technique_id", "identifier"),)
+    get_or_create_key = ("sample", "aliquot", "technique", "identifier")
+
+    identifier: Mapped[str | None] = mapped_column(String(100), index=True)
+    system_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey(Sample.id, ondelete="RESTRICT"), index=True)
+    sample: Mapped[Sample] = relationship(lazy="raise")
+    aliquot_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Aliquot.id, ondelete="RESTRICT"), index=True
+    )
+    aliquot: Mapped[Aliquot | None] = relationship(lazy="raise")
+    technique_id: Mapped[int] = mapped_column(
+        ForeignKey(Technique.id, ondelete="RESTRICT"), index=True
+    )
+    technique: Mapped[Technique] = relationship(lazy="raise")
+    platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Platform.id, ondelete="RESTRICT"), index=True
+    )
+    platform: Mapped[Platform | None] = relationship(lazy="raise")
+    center_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Center.id, ondelete="RESTRICT"), index=True
+    )
+    center: Mapped[Center | None] = relationship(lazy="raise")
+    projects: Mapped[list[Project]] = relationship(
+        secondary=experiment_project, lazy="raise", order_by=Project.id
+    )
+    # A list or null; null stays null (SQL NULL, not JSON `null`).
+    raw_data: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
+    bam_files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    @property
+    def aliquot_identifier(self) -> str | None:
+        """The aliquot's identifier (the reference's `aliquot_id`)."""
+        return self.aliquot.identifier if self.aliquot is not None else None

@@ -4,9 +4,16 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 
-from labapi.isabl.models import Method, Species
+from labapi.isabl.models import Gender, Method, SampleCategory, Species
 
 BIGINT = Field(default=None, ge=-(2**63), le=2**63 - 1)
 
@@ -271,3 +278,252 @@ class AssemblyUpdate(IsablWrite):
     """Update an assembly (name and species are create-only)."""
 
     reference_data: dict[str, Any] | None = None
+
+
+# ------------------------------------------------------------- nested objects
+class ByPk(Schema):
+    """A nested object in a body: `{"pk": n}` (or a bare pk) names an existing object and
+    needs nothing else; any other body is validated in full and got or created."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _by_pk(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = {"pk": value}
+        if isinstance(value, dict) and value.get("pk") is not None:
+            pk = value["pk"]
+            if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+                pk = int(pk)
+            if isinstance(pk, bool) or not isinstance(pk, int):
+                raise ValueError("'pk' must be an integer")
+            return cls.model_construct(pk=pk)
+        return handler(value)
+
+
+class CenterIn(ByPk, CenterCreate):
+    """A center nested in a body."""
+
+
+class DiseaseIn(ByPk, DiseaseCreate):
+    """A disease nested in a body."""
+
+
+class GroupIn(ByPk, GroupCreate):
+    """A group nested in a body."""
+
+
+class PlatformIn(ByPk, PlatformCreate):
+    """A platform nested in a body."""
+
+
+class TechniqueIn(ByPk, TechniqueCreate):
+    """A technique nested in a body."""
+
+
+def _never_null(value: Any) -> Any:
+    return {} if value is None else value
+
+
+IDENTIFIER = Field(min_length=1, max_length=100, description="Instance Identifier.")
+
+
+# ---------------------------------------------------------------- individuals
+class IndividualRead(IsablRead):
+    """An individual, its center nested."""
+
+    identifier: str
+    system_id: str | None = None
+    species: Species
+    gender: Gender
+    birth_year: int | None = None
+    center: CenterRead
+
+
+class IndividualWrite(IsablWrite):
+    """Fields of an individual that may change."""
+
+    birth_year: int | None = Field(
+        default=None, ge=1800, le=2100, description="Date of birth is not stored (PHI)."
+    )
+    gender: Gender = Field(default=Gender.UNKNOWN, description="Individual gender.")
+
+
+class IndividualCreate(IsablCreate, IndividualWrite):
+    """Get or create an individual by (species, center, identifier)."""
+
+    identifier: str = IDENTIFIER
+    species: Species = Field(description="Individual species.")
+    center: CenterIn
+
+
+class IndividualUpdate(IndividualWrite):
+    """Update an individual (species and identifier are create-only)."""
+
+    center: CenterIn | None = None
+
+
+class IndividualIn(ByPk, IndividualCreate):
+    """An individual nested in a body."""
+
+
+# -------------------------------------------------------------------- samples
+class SampleRead(IsablRead):
+    """A sample, its individual and disease nested."""
+
+    identifier: str
+    system_id: str | None = None
+    category: SampleCategory
+    collection_days: int | None = None
+    individual: IndividualRead
+    disease: DiseaseRead | None = None
+
+
+class SampleWrite(IsablWrite):
+    """Fields of a sample that may change."""
+
+    collection_days: int | None = Field(
+        default=None, ge=0, le=70000, description="Days since birth at collection time."
+    )
+    disease: DiseaseIn | None = None
+
+
+class SampleCreate(IsablCreate, SampleWrite):
+    """Get or create a sample by (individual, category, identifier)."""
+
+    identifier: str = IDENTIFIER
+    category: SampleCategory = Field(description="Sample category.")
+    individual: IndividualIn
+
+
+class SampleUpdate(SampleWrite):
+    """Update a sample (the category is create-only)."""
+
+    identifier: str | None = Field(default=None, min_length=1, max_length=100)
+    individual: IndividualIn | None = None
+
+
+class SampleIn(ByPk, SampleCreate):
+    """A sample nested in a body."""
+
+
+# ------------------------------------------------------------------- aliquots
+class AliquotRead(IsablRead):
+    """An aliquot, its sample nested."""
+
+    identifier: str
+    system_id: str | None = None
+    sample: SampleRead
+
+
+class AliquotCreate(IsablCreate):
+    """Get or create an aliquot by (sample, identifier)."""
+
+    identifier: str = IDENTIFIER
+    sample: SampleIn
+
+
+class AliquotUpdate(IsablWrite):
+    """Update an aliquot."""
+
+    identifier: str | None = Field(default=None, min_length=1, max_length=100)
+    sample: SampleIn | None = None
+
+
+class AliquotIn(ByPk, AliquotCreate):
+    """An aliquot nested in a body."""
+
+
+# ------------------------------------------------------------------- projects
+EMAIL = Field(default=None, max_length=254)
+
+
+class ProjectRead(IsablRead):
+    """A project, its group nested."""
+
+    title: str | None = None
+    short_title: str | None = None
+    description: str | None = None
+    principal_investigator: str | None = None
+    owner: str | None = None
+    analyst: str | None = None
+    coordinator: str | None = None
+    sharing: dict[str, Any] = {}
+    group: GroupRead | None = None
+
+    _sharing = field_validator("sharing", mode="before")(_never_null)
+
+
+class ProjectUpdate(IsablWrite):
+    """Update a project: every field may change."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    short_title: str | None = Field(default=None, min_length=10, max_length=30, pattern=r"^[-\w]+$")
+    description: str | None = Field(default=None, min_length=1, max_length=1000)
+    principal_investigator: str | None = EMAIL
+    owner: str | None = EMAIL
+    analyst: str | None = EMAIL
+    coordinator: str | None = Field(default=None, min_length=1, max_length=254)
+    sharing: dict[str, Any] | None = None
+    group: GroupIn | None = None
+
+    _sharing = field_validator("sharing", mode="after")(_never_null)
+
+
+class ProjectCreate(IsablCreate, ProjectUpdate):
+    """Create a project (no unique key: always new unless `pk` is given)."""
+
+
+class ProjectIn(ByPk, ProjectCreate):
+    """A project nested in a body."""
+
+
+# ---------------------------------------------------------------- experiments
+class ExperimentRead(IsablRead):
+    """An experiment with its sample, aliquot, technique, platform and projects nested."""
+
+    identifier: str | None = None
+    system_id: str | None = None
+    sample: SampleRead
+    aliquot: AliquotRead | None = None
+    aliquot_id: str | None = Field(default=None, validation_alias="aliquot_identifier")
+    technique: TechniqueRead
+    platform: PlatformRead | None = None
+    center: CenterRead | None = None
+    projects: list[ProjectRead] = []
+    raw_data: list[Any] | None = None
+    bam_files: dict[str, Any] = {}
+
+    _bam_files = field_validator("bam_files", mode="before")(_never_null)
+
+
+class ExperimentWrite(IsablWrite):
+    """Fields of an experiment that may change."""
+
+    identifier: str | None = Field(default=None, max_length=100, description="Identifier.")
+    aliquot: AliquotIn | None = None
+    aliquot_id: str | None = Field(
+        default=None, min_length=1, description="Identifier of the aliquot (of the sample)."
+    )
+    platform: PlatformIn | None = None
+    center: CenterIn | None = None
+    projects: list[ProjectIn] | None = None
+    raw_data: list[Any] | None = None
+    bam_files: dict[str, Any] | None = Field(
+        default=None, description="Default bams are a function of Assembly."
+    )
+
+    _bam_files = field_validator("bam_files", mode="after")(_never_null)
+
+
+class ExperimentCreate(IsablCreate, ExperimentWrite):
+    """Get or create an experiment by (sample, aliquot, technique, identifier)."""
+
+    sample: SampleIn
+    technique: TechniqueIn
+
+
+class ExperimentUpdate(ExperimentWrite):
+    """Update an experiment."""
+
+    sample: SampleIn | None = None
+    technique: TechniqueIn | None = None

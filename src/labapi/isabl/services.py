@@ -2,15 +2,25 @@
 
 from typing import Any, ClassVar
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from labapi.auth.models import User
 from labapi.core.services import ModelService
+from labapi.core.settings import get_settings
 from labapi.isabl.models import (
     METHOD_CATEGORY,
+    Aliquot,
     Assembly,
     Center,
     Disease,
+    Experiment,
     Group,
+    Individual,
     Platform,
+    Project,
+    Sample,
+    Species,
     Tag,
     Technique,
     slugify,
@@ -115,3 +125,185 @@ disease_service = DiseaseService(Disease)
 platform_service = PlatformService(Platform)
 technique_service = TechniqueService(Technique)
 assembly_service = AssemblyService(Assembly)
+
+
+# ------------------------------------------------------------ the hierarchy
+SYSTEM_ID_READ_ONLY = (*IsablService.read_only, "system_id")
+
+
+async def _next_number(session: AsyncSession, obj: Any, *conditions: Any) -> int:
+    """The number of the new row among its siblings (the rows matching `conditions`):
+    their count, or one more than the highest number in use if that is higher (a
+    sibling was deleted), so that a generated id is never taken twice."""
+    model = type(obj)
+    siblings = select(model.system_id).where(*conditions, model.id != obj.id)
+    used = [_number(system_id) for system_id in await session.scalars(siblings)]
+    return max(len(used), *used) + 1 if used else 1
+
+
+def _number(system_id: str | None) -> int:
+    """The trailing number of a generated system id (`…_T01` → 1, `…_03` → 3)."""
+    tail = (system_id or "").rsplit("_", 1)[-1]
+    digits = "".join(ch for ch in tail if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+class IndividualService(IsablService):
+    """Individuals: `<PREFIX>_<H|M><pk:06d>`; species and identifier are create-only."""
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "center": center_service,
+    }
+    load = (*IsablService.load, "center")
+    create_only = ("species", "identifier")
+    read_only = SYSTEM_ID_READ_ONLY
+
+    def prefix(self) -> str:
+        """The system id prefix (setting `LABAPI_SYSTEM_ID_PREFIX`)."""
+        return get_settings().system_id_prefix
+
+    async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
+        """The system id, which needs the pk."""
+        letter = "H" if obj.species == Species.HUMAN else "M"
+        obj.system_id = f"{self.prefix()}_{letter}{obj.id:06d}"
+        await session.flush()
+
+
+class SampleService(IsablService):
+    """Samples: `<individual>_<T|N><n:02d>`, n numbering the individual's samples of the
+    category; the category is create-only."""
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "individual": IndividualService(Individual),
+        "disease": disease_service,
+    }
+    load = (*IsablService.load, "individual", "disease")
+    create_only = ("category",)
+    read_only = SYSTEM_ID_READ_ONLY
+
+    async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
+        """The system id."""
+        n = await _next_number(
+            session,
+            obj,
+            Sample.individual_id == obj.individual_id,
+            Sample.category == obj.category,
+        )
+        letter = str(obj.category)[0]
+        obj.system_id = f"{obj.individual.system_id}_{letter}{n:02d}"
+        await session.flush()
+
+
+class AliquotService(IsablService):
+    """Aliquots: `<sample>_<n:02d>`, n numbering the sample's aliquots."""
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "sample": SampleService(Sample),
+    }
+    load = (*IsablService.load, "sample")
+    read_only = SYSTEM_ID_READ_ONLY
+
+    async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
+        """The system id."""
+        n = await _next_number(session, obj, Aliquot.sample_id == obj.sample_id)
+        obj.system_id = f"{obj.sample.system_id}_{n:02d}"
+        await session.flush()
+
+
+class ProjectService(IsablService):
+    """Projects have no key: always new unless `pk` is given."""
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "group": group_service,
+    }
+    load = (*IsablService.load, "group")
+
+
+class ExperimentService(IsablService):
+    """Experiments: `<sample>_<aliquot n:02d>_<method><n:02d>` (aliquot 00 without one), n
+    numbering the experiments of that sample and aliquot with a technique of that method.
+
+    The reference's `aliquot_id` is the aliquot's identifier: the aliquot of the
+    experiment's sample with that identifier is got or created.
+    """
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "sample": SampleService(Sample),
+        "aliquot": AliquotService(Aliquot),
+        "technique": technique_service,
+        "platform": platform_service,
+        "center": center_service,
+        "projects": ProjectService(Project),
+    }
+    load = (
+        *IsablService.load,
+        "sample",
+        "aliquot",
+        "technique",
+        "platform",
+        "center",
+        "projects",
+    )
+    read_only = SYSTEM_ID_READ_ONLY
+
+    @staticmethod
+    def _aliquot_from_identifier(values: dict[str, Any], sample: Any) -> None:
+        if "aliquot_id" not in values:
+            return
+        identifier = values.pop("aliquot_id")
+        if values.get("aliquot") is not None:
+            return
+        if identifier is None:
+            values["aliquot"] = None
+        elif sample is not None:
+            values["aliquot"] = {"sample": sample, "identifier": identifier}
+
+    def _coerce_input(self, data: Any) -> dict[str, Any]:
+        values = super()._coerce_input(data)
+        if values.get("pk") is not None:
+            return values
+        self._aliquot_from_identifier(values, values.get("sample"))
+        # NULL members of the key match NULL: an absent aliquot or identifier is null.
+        values.setdefault("aliquot", None)
+        values.setdefault("identifier", None)
+        return values
+
+    async def update(
+        self, *, session: AsyncSession, obj: Any, data: dict[str, Any], actor: Any | None = None
+    ) -> Any:
+        """As any update; `aliquot_id` names an aliquot of the (new) sample."""
+        data = dict(data)
+        self._aliquot_from_identifier(data, data.get("sample") or {"pk": obj.sample_id})
+        return await super().update(session=session, obj=obj, data=data, actor=actor)
+
+    async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
+        """The system id."""
+        aliquot_condition = (
+            Experiment.aliquot_id.is_(None)
+            if obj.aliquot_id is None
+            else Experiment.aliquot_id == obj.aliquot_id
+        )
+        method = obj.technique.method
+        same_method = select(Technique.id).where(Technique.method == method)
+        n = await _next_number(
+            session,
+            obj,
+            Experiment.sample_id == obj.sample_id,
+            aliquot_condition,
+            Experiment.technique_id.in_(same_method),
+        )
+        aliquot = _number(obj.aliquot.system_id) if obj.aliquot is not None else 0
+        obj.system_id = f"{obj.sample.system_id}_{aliquot:02d}_{method}{n:02d}"
+        await session.flush()
+
+
+individual_service = IndividualService(Individual)
+sample_service = SampleService(Sample)
+aliquot_service = AliquotService(Aliquot)
+project_service = ProjectService(Project)
+experiment_service = ExperimentService(Experiment)

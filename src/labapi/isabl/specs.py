@@ -3,7 +3,20 @@
 from labapi.api.factory import ISABL, ResourceSpec
 from labapi.isabl import schemas as s
 from labapi.isabl import services
-from labapi.isabl.models import Assembly, Center, Disease, Group, Platform, Tag, Technique
+from labapi.isabl.models import (
+    Aliquot,
+    Assembly,
+    Center,
+    Disease,
+    Experiment,
+    Group,
+    Individual,
+    Platform,
+    Project,
+    Sample,
+    Tag,
+    Technique,
+)
 
 # Shorthands every Isabl object has (the reference's "Filter by tags__name." …).
 BASE_ALIASES = {"tags": "tags__name", "created_by": "created_by__username"}
@@ -79,12 +92,81 @@ ASSEMBLIES = ResourceSpec(
     search=("name",),
 )
 
+INDIVIDUALS = ResourceSpec(
+    name="individuals",
+    model=Individual,
+    read=s.IndividualRead,
+    create=s.IndividualCreate,
+    update=s.IndividualUpdate,
+    service=services.individual_service,
+    aliases={
+        **BASE_ALIASES,
+        "sampless": "samples",
+        "experiments": "samples__experiments",
+        "projects": "samples__experiments__projects",
+    },
+    search=("identifier", "system_id"),
+)
+SAMPLES = ResourceSpec(
+    name="samples",
+    model=Sample,
+    read=s.SampleRead,
+    create=s.SampleCreate,
+    update=s.SampleUpdate,
+    service=services.sample_service,
+    aliases={
+        **BASE_ALIASES,
+        "experimentss": "experiments",
+        "projects": "experiments__projects",
+    },
+    search=("identifier", "system_id"),
+)
+ALIQUOTS = ResourceSpec(
+    name="aliquots",
+    model=Aliquot,
+    read=s.AliquotRead,
+    create=s.AliquotCreate,
+    update=s.AliquotUpdate,
+    service=services.aliquot_service,
+    aliases=BASE_ALIASES,
+    search=("identifier", "system_id"),
+)
+EXPERIMENTS = ResourceSpec(
+    name="experiments",
+    model=Experiment,
+    read=s.ExperimentRead,
+    create=s.ExperimentCreate,
+    update=s.ExperimentUpdate,
+    service=services.experiment_service,
+    aliases={
+        **BASE_ALIASES,
+        "aliquot_id": "aliquot__identifier",
+        "individual": "sample__individual",
+    },
+    search=("identifier", "system_id"),
+)
+PROJECTS = ResourceSpec(
+    name="projects",
+    model=Project,
+    read=s.ProjectRead,
+    create=s.ProjectCreate,
+    update=s.ProjectUpdate,
+    service=services.project_service,
+    aliases={**BASE_ALIASES, "experimentss": "experiments"},
+    search=("title", "short_title"),
+)
+
 REGISTRY: tuple[ResourceSpec, ...] = (
+    ALIQUOTS,
     ASSEMBLIES,
     CENTERS,
     DISEASES,
+    EXPERIMENTS,
     GROUPS,
+    INDIVIDUALS,
     PLATFORMS,
+    PROJECTS,
+    SAMPLES,
     TAGS,
     TECHNIQUES,
 )
