@@ -41,6 +41,9 @@ test-pg: $(STAMP) ## Run the suite on PostgreSQL only
 	$(BIN)/python scripts/check_postgres.py
 	$(BIN)/python -m pytest -m "not sqlite"
 
+test-isabl-cli: $(STAMP) ## The isabl-cli 2.0.2 wheel's own tests against a fresh labapi (ISABL_CLI_DB=postgres; OPTS=--trace; ARGS=pytest args)
+	$(BIN)/python scripts/isabl_cli_suite.py $(OPTS) $(if $(ARGS),-- $(ARGS))
+
 lint: $(STAMP) ## ruff check, format check and the project AST checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,4 +55,4 @@ type: $(STAMP) ## mypy --strict on core/ and query/
 up: ## Start labapi and PostgreSQL with docker compose
 	docker compose -f docker/compose.yaml up --build
 
-.PHONY: help install run migrate revision demo test test-sqlite test-pg lint type up
+.PHONY: help install run migrate revision demo test test-sqlite test-pg test-isabl-cli lint type up
