@@ -72,7 +72,7 @@ def flat_read(model: type[Any]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (_python_type(column) | None, None) for name, column in _columns(model)
     }
-    return create_model(f"{model.__name__}Flat", __base__=Schema, **fields)  # type: ignore[call-overload, no-any-return]
+    return create_model(f"Facility{model.__name__}Flat", __base__=Schema, **fields)  # type: ignore[call-overload, no-any-return]
 
 
 def _simple_fields(model: type[Any]) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def _simple_fields(model: type[Any]) -> dict[str, Any]:
 def simple_read(model: type[Any]) -> type[BaseModel]:
     """The simple form: columns, `<relation>_id` and `<relation>_name`."""
     return create_model(  # type: ignore[call-overload, no-any-return]
-        f"{model.__name__}Read", __base__=Schema, **_simple_fields(model)
+        f"Facility{model.__name__}Read", __base__=Schema, **_simple_fields(model)
     )
 
 
@@ -104,7 +104,7 @@ def detail_read(model: type[Any]) -> type[BaseModel]:
     for name, rel in to_many(model).items():
         fields[name] = (list[flat_read(rel.mapper.class_)], [])  # type: ignore[misc]
     return create_model(  # type: ignore[call-overload, no-any-return]
-        f"{model.__name__}Detail", __base__=Schema, **fields
+        f"Facility{model.__name__}Detail", __base__=Schema, **fields
     )
 
 
@@ -131,6 +131,12 @@ def _body_field(column: Column[Any], *, required: bool) -> tuple[Any, Any]:
     return annotation, Field(... if required else None, **limits)
 
 
+def _body_name(model: type[Any], kind: str, exclude: tuple[str, ...]) -> str:
+    """A unique OpenAPI name: `FacilityInputCreate`, `FacilityInputFixedTypeCreate`."""
+    fixed = "".join(name.title().replace("_", "") for name in exclude)
+    return f"Facility{model.__name__}{'Fixed' + fixed if fixed else ''}{kind}"
+
+
 @cache
 def create_body(model: type[Any], exclude: tuple[str, ...] = ()) -> type[BaseModel]:
     """A create body: what identifies the object is required (the non-nullable columns
@@ -142,7 +148,7 @@ def create_body(model: type[Any], exclude: tuple[str, ...] = ()) -> type[BaseMod
     for name in to_many(model):
         fields[name] = (list[int] | None, None)
     return create_model(  # type: ignore[call-overload, no-any-return]
-        f"{model.__name__}Create", __base__=Schema, **fields
+        _body_name(model, "Create", exclude), __base__=Schema, **fields
     )
 
 
@@ -155,7 +161,7 @@ def update_body(model: type[Any], exclude: tuple[str, ...] = ()) -> type[BaseMod
     for name in to_many(model):
         fields[name] = (list[int] | None, None)
     return create_model(  # type: ignore[call-overload, no-any-return]
-        f"{model.__name__}Update", __base__=Schema, **fields
+        _body_name(model, "Update", exclude), __base__=Schema, **fields
     )
 
 
