@@ -1,4 +1,5 @@
-"""A small demo dataset, loaded through the same services the API uses."""
+"""The demo dataset: a few Isabl objects loaded through the same services the API uses,
+and a believable zebrafish facility loaded in bulk (`facility.demo`)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.services import ModelService
 from labapi.core.settings import Settings
+from labapi.facility.demo import load_facility
 from labapi.isabl import services
 
 DEMO: tuple[tuple[ModelService, dict[str, Any]], ...] = (
@@ -38,6 +40,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], Any] = print) 
                 created += new
                 state = "created" if new else "exists "
                 progress(f"[{index:>2}/{len(DEMO)}] {state} {obj.model_name} {obj.pk}")
+            created += await load_facility(session, progress)
     finally:
         await engine.dispose()
     return created

@@ -22,9 +22,10 @@ from labapi.auth.specs import USERS
 from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
+from labapi.facility.specs import REGISTRY as FACILITY_REGISTRY
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
-REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS)
+REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS, *FACILITY_REGISTRY)
 
 
 class State(TypedDict):

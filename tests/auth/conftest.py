@@ -6,6 +6,7 @@ only the tests about logging in pay for a verification.
 """
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import itertools
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from labapi.auth.models import OutboxMessage, User
 from labapi.auth.passwords import hash_password
 from labapi.core.models import Base
+from labapi.facility.models import FacilityBase
 from labapi.main import create_app
 from tests.conftest import make_user, settings_for
 
@@ -100,26 +102,29 @@ async def outbox(session: AsyncSession) -> list[OutboxMessage]:
 
 
 def _model_of_table(table: Any) -> type[Any]:
-    for mapper in Base.registry.mappers:
+    for mapper in (*Base.registry.mappers, *FacilityBase.registry.mappers):
         if mapper.local_table is table:
             return mapper.class_  # type: ignore[no-any-return]
     raise LookupError(f"no model for table {table.name}")
 
 
-async def make_row(session: AsyncSession, model: type[Any]) -> Any:
+async def make_row(session: AsyncSession, model: type[Any], **fixed: Any) -> Any:
     """A row of any model, its required columns filled from their types (foreign keys by
-    a new row of the target), so tests over the whole registry need no per-model data.
+    a new row of the target), so tests over the whole registry need no per-model data;
+    `fixed` sets columns (the type of an `input_<type>` record).
 
     A model whose required columns this cannot fill makes the test fail here: extend it.
     """
     n = next(_counter)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(fixed)
     for column in sa_inspect(model).local_table.columns:
         if column.primary_key or column.nullable:
             continue
         if column.default is not None or column.server_default is not None:
             continue
         key = sa_inspect(model).get_property_by_column(column).key
+        if key in values:
+            continue
         if column.foreign_keys:
             target = next(iter(column.foreign_keys)).column.table
             values[key] = (await make_row(session, _model_of_table(target))).id
@@ -137,6 +142,8 @@ async def make_row(session: AsyncSession, model: type[Any]) -> Any:
             values[key] = python_type(n)
         elif python_type in (dict, list):
             values[key] = python_type()
+        elif python_type is dt.date:
+            values[key] = dt.date(2024, 1, 1)
         else:
             raise NotImplementedError(f"make_row cannot fill {model.__name__}.{key}")
     obj = model(**values)

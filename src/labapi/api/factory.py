@@ -32,8 +32,8 @@ from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
 from labapi.auth.permissions import ACTION_PERMISSIONS, permission_label
 from labapi.core.db import SessionDep
-from labapi.core.errors import ErrorItem, PermissionDenied, QueryError
-from labapi.core.services import ModelService
+from labapi.core.errors import ErrorItem, NotFound, PermissionDenied, QueryError
+from labapi.core.services import NOT_FOUND, ModelService
 from labapi.query import (
     Condition,
     Meta,
@@ -51,6 +51,9 @@ from labapi.query import (
 )
 
 ACTIONS = ("list", "create", "read", "update", "partial_update", "delete")
+# The facility adds `describe/`: the fields of create and update, and the permissions.
+FACILITY_ACTIONS = (*ACTIONS, "describe")
+READ_ONLY_ACTIONS = ("list", "read", "describe")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class Surface:
     ordering_param: str
     page_size_setting: str
     page_size_max_setting: str
+    # The column DELETE clears (soft delete): such rows are hidden from lists and
+    # `total_count` unless `_all` is given. None: DELETE deletes.
+    soft_delete: str | None = None
 
 
 ISABL = Surface(
@@ -92,6 +98,7 @@ FACILITY = Surface(
     ordering_param="o",
     page_size_setting="facility_page_size_default",
     page_size_max_setting="facility_page_size_max",
+    soft_delete="active",
 )
 
 
@@ -113,6 +120,11 @@ class ResourceSpec:
     actions: tuple[str, ...] = ACTIONS
     # Filter parameters documented in OpenAPI besides the model's own columns.
     extra_filters: dict[str, str] = field(default_factory=dict)
+    # The representation asked for with `detail` (nested objects, M:N lists).
+    detail: type[BaseModel] | None = None
+    # Column values that select this resource's rows of a shared model (the action
+    # log's `input_count` is `Input` with type "count"): listed, read and created so.
+    fixed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verbose(self) -> str:
@@ -176,6 +188,26 @@ class Renderer:
         return data
 
 
+def _flag(reserved: dict[str, list[str | None]], name: str) -> bool:
+    """A reserved flag: `?detail`, `?_all`, `?_all=true` are on; `=false`/`=0` off."""
+    values = reserved.get(name)
+    if not values:
+        return False
+    value = values[-1]
+    return value is None or value.strip().lower() not in ("false", "0", "no", "off")
+
+
+def base_criteria(spec: ResourceSpec, reserved: dict[str, list[str | None]]) -> list[Any]:
+    """The rows a resource lists before any filter: its fixed values, and only the
+    active rows of a soft-deleting surface unless `_all`."""
+    model = spec.model
+    clauses = [getattr(model, name) == value for name, value in spec.fixed.items()]
+    column = spec.surface.soft_delete
+    if column and hasattr(model, column) and not _flag(reserved, "_all"):
+        clauses.append(getattr(model, column).is_(True))
+    return clauses
+
+
 def _fields(request: Request) -> set[str] | None:
     raw = request.query_params.getlist("fields")
     names = {name.strip() for value in raw for name in value.split(",") if name.strip()}
@@ -210,7 +242,7 @@ def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
             clauses += compile_search(model, search[-1], spec.search)
         except QueryError as exc:
             errors += exc.errors
-    filtered = select(model).where(*clauses)
+    filtered = select(model).where(*base_criteria(spec, reserved), *clauses)
     order_values = reserved.get(surface.ordering_param)
     order = order_values[-1] if order_values else None
     try:
@@ -257,6 +289,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     """Generate the routes of one resource."""
     surface, service, model = spec.surface, spec.service, spec.model
     renderer = Renderer(spec.read)
+    detail_renderer = Renderer(spec.detail) if spec.detail is not None else renderer
     # Every route needs an authenticated user (401 first), writes a model permission
     # (403 next), and only then is the object looked up (404).
     router = APIRouter(
@@ -275,7 +308,10 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     ident_param = Path(description="A primary key, or any identifier of the object.")
 
     async def load_object(session: SessionDep, id: str = ident_param) -> Any:  # noqa: A002
-        return await service.get(session=session, ident=id)
+        obj = await service.get(session=session, ident=id)
+        if any(getattr(obj, name) != value for name, value in spec.fixed.items()):
+            raise NotFound(NOT_FOUND.format(ident=id, model=spec.name))
+        return obj
 
     Loaded = Depends(load_object)
 
@@ -300,7 +336,9 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         else:
             window = page_window(query.reserved, default=default, maximum=maximum)
         count = await count_rows(session, query.filtered, cap=window.count_limit)
-        page = apply_window(query.ordered, window).options(*service.options())
+        detail = spec.detail is not None and _flag(query.reserved, "detail")
+        page = apply_window(query.ordered, window).options(*service.options(detail=detail))
+        rendering = detail_renderer if detail else renderer
         if surface.envelope == "limit_offset":
             rows = (await session.scalars(page)).all()
             return ORJSONResponse(
@@ -312,15 +350,17 @@ def build_router(spec: ResourceSpec) -> APIRouter:
                     query=request.url.query,
                 )
             )
-        total = await session.scalar(select(func.count()).select_from(model))
+        total = await session.scalar(
+            select(func.count()).select_from(model).where(*base_criteria(spec, query.reserved))
+        )
         meta = Meta(query.conditions, query.order, count, int(total or 0), window)
         if window.limit is None:
             return StreamingResponse(
-                stream_meta_envelope(session, page, renderer, meta),
+                stream_meta_envelope(session, page, rendering, meta),
                 media_type="application/json",
             )
         rows = (await session.scalars(page)).all()
-        return ORJSONResponse(meta_envelope(renderer.render(rows), meta))
+        return ORJSONResponse(meta_envelope(rendering.render(rows), meta))
 
     list_objects.__doc__ = f"List {spec.name}."
     add(
@@ -346,7 +386,10 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             claimed = getattr(body, "created_by", None)
             if claimed and claimed != user.username and not user.is_superuser:
                 raise PermissionDenied("Only a superuser may create objects on behalf of others.")
-            obj, created = await service.get_or_create(session=session, data=body, created_by=user)
+            data: Any = body
+            if spec.fixed:
+                data = {**body.model_dump(exclude_unset=True), **spec.fixed}
+            obj, created = await service.get_or_create(session=session, data=data, created_by=user)
             return ORJSONResponse(
                 renderer.render([obj], _fields(request))[0], status_code=201 if created else 200
             )
@@ -371,7 +414,21 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             openapi_extra=request_body(spec.create),
         )
 
-    async def read_object(request: Request, obj: Any = Loaded) -> Response:
+    if "describe" in spec.actions:
+        add(
+            "/describe",
+            make_describe(spec),
+            "GET",
+            "describe",
+            summary=f"Describe {spec.name}",
+            response_model=None,
+        )
+
+    async def read_object(request: Request, session: SessionDep, obj: Any = Loaded) -> Response:
+        asked: list[str | None] = list(request.query_params.getlist("detail"))
+        if spec.detail is not None and _flag({"detail": asked}, "detail"):
+            obj = await service.reload(session=session, obj=obj, detail=True)
+            return ORJSONResponse(detail_renderer.render([obj])[0])
         return ORJSONResponse(renderer.render([obj], _fields(request))[0])
 
     read_object.__doc__ = f"Retrieve a {spec.verbose} by pk or identifier."
@@ -447,6 +504,47 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             response_model=None,
         )
     return router
+
+
+def describe_schema(schema: type[BaseModel]) -> dict[str, list[str]]:
+    """The required and optional fields of a body."""
+    fields = schema.model_fields
+    return {
+        "required": [name for name, info in fields.items() if info.is_required()],
+        "optional": [name for name, info in fields.items() if not info.is_required()],
+    }
+
+
+def make_describe(spec: ResourceSpec) -> Callable[..., Any]:
+    """The `describe/` endpoint of a resource: what each action takes and needs."""
+    permissions: dict[str, str | None] = {
+        action: (
+            permission_label(spec.model, ACTION_PERMISSIONS[action])
+            if action in ACTION_PERMISSIONS
+            else None
+        )
+        for action in spec.actions
+    }
+    body: dict[str, Any] = {
+        "class": spec.name,
+        "title": spec.verbose,
+        "actions": list(spec.actions),
+        "permissions": permissions,
+        "fields": {
+            "read": list(spec.read.model_fields),
+            "detail": list((spec.detail or spec.read).model_fields),
+        },
+    }
+    if "create" in spec.actions:
+        body["create"] = describe_schema(spec.create)
+    if "partial_update" in spec.actions:
+        body["update"] = describe_schema(_partial(spec.update))
+
+    async def describe() -> Response:
+        return ORJSONResponse(body)
+
+    describe.__doc__ = f"Describe {spec.name}: the fields of create and update, and permissions."
+    return describe
 
 
 def build_routers(registry: Sequence[ResourceSpec]) -> list[APIRouter]:

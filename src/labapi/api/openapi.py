@@ -45,6 +45,7 @@ _ACTION_STATUSES = {
     "update": (400, 404, 409),
     "partial_update": (400, 404, 409),
     "delete": (404, 409),
+    "describe": (),
 }
 
 

@@ -22,7 +22,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-MODEL_MODULES = ("labapi.auth.models", "labapi.isabl.models")
+MODEL_MODULES = ("labapi.auth.models", "labapi.isabl.models", "labapi.facility.models")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -42,8 +42,9 @@ class ModelService:
         self.model = model
 
     # ----------------------------------------------------------------- reading
-    def options(self) -> list[_AbstractLoad]:
-        """Loader options that fetch everything the representation shows, N+1 free."""
+    def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
+        """Loader options that fetch everything the representation shows, N+1 free
+        (`detail`: the detail representation's, where a surface has one)."""
         options: list[_AbstractLoad] = []
         for name in self.load:
             option = selectinload(getattr(self.model, name))
@@ -83,12 +84,12 @@ class ModelService:
             raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         return found[0]
 
-    async def reload(self, *, session: AsyncSession, obj: Any) -> Any:
+    async def reload(self, *, session: AsyncSession, obj: Any, detail: bool = False) -> Any:
         """The object again with its representation loaded (after a write)."""
         stmt = (
             select(self.model)
             .where(self.model.id == obj.id)  # type: ignore[attr-defined]
-            .options(*self.options())
+            .options(*self.options(detail=detail))
             .execution_options(populate_existing=True)
         )
         return (await session.scalars(stmt)).one()

@@ -152,9 +152,10 @@ def column_kind(type_: TypeEngine[Any]) -> Kind:
 def is_secret(prop: Any) -> bool:
     """Whether a mapped property is hidden from every query path."""
     if isinstance(prop, ColumnProperty):
-        return any(bool(column.info.get("secret")) for column in prop.columns) or bool(
-            prop.info.get("secret")
-        )
+        # A `column_property` expression (a labelled subquery) has no `info`.
+        return any(
+            bool(getattr(column, "info", {}).get("secret")) for column in prop.columns
+        ) or bool(prop.info.get("secret"))
     return bool(getattr(prop, "info", {}).get("secret"))
 
 
