@@ -51,7 +51,8 @@ from labapi.isabl.services import assembly_service, experiment_service
 log = logging.getLogger("labapi.files")
 
 PREFIX = "/api/v1"
-IGV_VERSION = "3.8.10"
+IGV_VERSION = "3.8.10"  # with IGV_VERSION in the Makefile (`make vendor-igv`)
+IGV_SHA256 = "87b991ae2a720978172e269dd5127c495e56df5af31144dff19c83124e2f5744"
 IGV_JS = Path(__file__).parent / "static" / "igv" / "igv.min.js"
 IGV_JS_PATH = "/static/igv/igv.min.js"
 # igv.js' own genome ids for common assemblies without a local FASTA (the browser then
@@ -322,6 +323,10 @@ def igv_config(
 ) -> dict[str, Any]:
     """The igv.js browser options."""
     config: dict[str, Any] = {**genome, "tracks": tracks, "showSampleNames": True}
+    if "reference" in genome:
+        # igv.js would fetch its list of genomes from the internet otherwise (and wait
+        # seconds for it when offline); a local reference needs none.
+        config["loadDefaultGenomes"] = False
     if locus:
         config["locus"] = locus
     return config
