@@ -95,6 +95,8 @@ def files_app(engine: AsyncEngine, root: Path) -> FastAPI:
     added = files.add_analysis_routes(analyses, StandInAnalyses(root))  # type: ignore[arg-type]
     assert len(added) == 8
     app.include_router(analyses)
+    # First in line: once the real Analysis routes exist, the stand-in's still answer here.
+    app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 
