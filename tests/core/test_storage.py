@@ -94,6 +94,22 @@ class TestOpenInRoots:
         refused = sum(1 for value in cases.values() if value == "PermissionDenied")
         assert len([r for r in caplog.records if "refused" in r.getMessage()]) >= refused
 
+    def test_a_directory_swapped_for_a_symlink_while_opening_is_caught(
+        self, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "b.bam").write_bytes(b"outside")
+        real_open = os.open
+
+        def racing_open(path: str, flags: int) -> int:
+            # Between the checks and the open, dir/ becomes a symlink out of the root.
+            (root / "dir").rename(tmp_path / "moved")
+            (root / "dir").symlink_to(tmp_path / "elsewhere")
+            return real_open(path, flags)
+
+        monkeypatch.setattr(storage.os, "open", racing_open)
+        assert outcome(str(root / "dir" / "b.bam"), [str(root)]) == "PermissionDenied"
+
     def test_no_roots_serve_nothing(self, root: Path) -> None:
         assert outcome(str(root / "a.txt"), []) == "PermissionDenied"
 
