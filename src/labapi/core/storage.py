@@ -241,7 +241,7 @@ def content_type(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def file_headers(path: str) -> dict[str, str]:
+def file_headers() -> dict[str, str]:
     """Headers every served file carries: the stored bytes are never run as a page."""
     return {
         "X-Content-Type-Options": "nosniff",

@@ -61,6 +61,8 @@ IGV_GENOMES = {"GRCh37": "hg19", "GRCh38": "hg38", "GRCm38": "mm10", "GRCm39": "
 FASTA_KEYS = ("genome_fasta", "reference_fasta", "fasta", "genome", "reference")
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna")
 
+NO_CREDENTIALS = "Authentication credentials were not provided."
+
 router = APIRouter(prefix=PREFIX)
 static_router = APIRouter()
 # (method, path) of every closed route added here, for the route walk of the tests.
@@ -111,7 +113,7 @@ async def open_file(request: Request, raw: str, *, index: bool = False) -> stora
 
 def download_response(opened: storage.OpenFile) -> StreamingResponse:
     """The whole file as an attachment, streamed in chunks."""
-    headers = storage.file_headers(opened.path) | {
+    headers = storage.file_headers() | {
         "Content-Length": str(opened.size),
         "Content-Disposition": storage.attachment(opened.path),
     }
@@ -132,7 +134,7 @@ def stream_response(
     except BaseException:
         opened.close()
         raise
-    headers = storage.file_headers(opened.path)
+    headers = storage.file_headers()
     media = storage.content_type(opened.path)
     if window is None:
         headers["Content-Length"] = str(opened.size)
@@ -156,7 +158,7 @@ async def raw_response(
         )
     finally:
         opened.close()
-    headers = storage.file_headers(opened.path)
+    headers = storage.file_headers()
     headers.pop("Accept-Ranges")
     return Response(text, media_type="text/plain; charset=utf-8", headers=headers)
 
@@ -187,7 +189,7 @@ def stream_reader(resource: str, key_param: str) -> Callable[..., Any]:
             )
             user = await session.get(User, user_id) if user_id is not None else None
             if user is None or not user.is_active:
-                detail = "Invalid or expired file link." if token else "No credentials."
+                detail = "Invalid or expired file link." if token else NO_CREDENTIALS
                 raise NotAuthenticated(detail, headers=CHALLENGE)
         request.state.user = user
         return user
