@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export LABAPI_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# igv.js is vendored (committed) so that labapi serves it offline; `make vendor-igv` renews it.
+IGV_VERSION := 3.8.10
+IGV_DIR     := src/labapi/isabl/static/igv
+# Debian packages the browser test needs (the program has the package's name).
+TEST_TOOLS  := chromium samtools
 
 .DEFAULT_GOAL := help
 
@@ -30,11 +35,24 @@ revision: $(STAMP) ## New migration from the models: make revision m="add sample
 demo: $(STAMP) ## Load the small demo dataset
 	$(BIN)/python -m labapi demo
 
-test: $(STAMP) ## Run the whole suite on SQLite and PostgreSQL
+test-deps: ## Install the Debian packages the browser test needs (chromium, samtools) if missing
+	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; as root: apt-get install$$missing" >&2; exit 1; fi; \
+	  echo "installing$$missing from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+vendor-igv: ## Fetch the pinned igv.js (IGV_VERSION) from npm into src/labapi/isabl/static/igv (then commit it)
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent igv@$(IGV_VERSION) >/dev/null && tar xzf igv-$(IGV_VERSION).tgz) \
+	  && cp $$tmp/package/dist/igv.min.js $$tmp/package/LICENSE $(IGV_DIR)/ && rm -rf $$tmp
+	@sha256sum $(IGV_DIR)/igv.min.js
+
+test: $(STAMP) test-deps ## Run the whole suite on SQLite and PostgreSQL
 	$(BIN)/python scripts/check_postgres.py
 	$(BIN)/python -m pytest
 
-test-sqlite: $(STAMP) ## Run the suite on SQLite only
+test-sqlite: $(STAMP) test-deps ## Run the suite on SQLite only
 	$(BIN)/python -m pytest -m "not postgresql"
 
 test-pg: $(STAMP) ## Run the suite on PostgreSQL only
@@ -55,4 +73,4 @@ type: $(STAMP) ## mypy --strict on core/ and query/
 up: ## Start labapi and PostgreSQL with docker compose
 	docker compose -f docker/compose.yaml up --build
 
-.PHONY: help install run migrate revision demo test test-sqlite test-pg test-isabl-cli lint type up
+.PHONY: help install run migrate revision demo test test-deps test-sqlite test-pg test-isabl-cli lint type up vendor-igv

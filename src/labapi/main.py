@@ -23,6 +23,7 @@ from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
 from labapi.facility.specs import REGISTRY as FACILITY_REGISTRY
+from labapi.isabl import files
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
 REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS, *FACILITY_REGISTRY)
@@ -74,7 +75,9 @@ def create_app(
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
-    for router in (*auth_endpoints.ROUTERS, *build_routers(registry)):
+    # The file routes (`analyses/stream/<id>` …) come before `<resource>/<id>`, which
+    # would take them otherwise.
+    for router in (*auth_endpoints.ROUTERS, *files.ROUTERS, *build_routers(registry)):
         app.include_router(router)
     app.include_router(ops.router)
     install_error_handlers(app)

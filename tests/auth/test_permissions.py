@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from labapi.api.factory import ResourceSpec
 from labapi.auth.models import Group, Permission, User
 from labapi.auth.permissions import ACTION_PERMISSIONS, has_permission, permission_label
+from labapi.isabl import files
 from tests.auth.conftest import assert_forbidden, assert_unauthorized, make_row
 from tests.conftest import client_as, make_user
 
@@ -33,6 +34,7 @@ OPEN = {
     ("POST", "/api/auth/token"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", files.IGV_JS_PATH),
 }
 # The documentation (GET and HEAD, no trailing-slash twin).
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -48,6 +50,8 @@ CLOSED_EXTRA = {
     ("GET", "/api/v1/preferences"),
     ("PUT", "/api/v1/preferences"),
     ("PATCH", "/api/v1/preferences"),
+    # The file routes (analyses/stream/<id> …), whichever are registered.
+    *((method, path) for method, path in files.CLOSED_ROUTES if not path.endswith("/")),
 }
 ACTION_ROUTES = {
     "list": ("GET", ""),

@@ -11,6 +11,7 @@
     ├── MethodNotAllowed           405  LAB203
     ├── Conflict                   409  LAB202  a write that clashes with stored rows
     ├── PayloadTooLarge            413  LAB204
+    ├── RangeNotSatisfiable        416  LAB205  a byte range outside the file
     └── ServiceUnavailable         503  LAB501  the database cannot be reached
 
 No web framework is imported here: `query/` raises these too. `api/handlers.py` renders them.
@@ -118,6 +119,12 @@ class PayloadTooLarge(LabapiError):
     """The body is larger than the configured limit."""
 
     status, code, slug, title = 413, "LAB204", "payload-too-large", "Payload too large"
+
+
+class RangeNotSatisfiable(LabapiError):
+    """No requested byte range overlaps the file; `Content-Range: bytes */<size>`."""
+
+    status, code, slug, title = 416, "LAB205", "range-not-satisfiable", "Range not satisfiable"
 
 
 # Query errors: one code per kind of mistake, grouped like PostgREST's PGRST1xx.

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "labapi@localhost"
 
+    # Result and reference files: only files inside these directories are served (JSON list
+    # in the environment: LABAPI_STORAGE_ROOTS='["/data", "/scratch"]'); none: no file is.
+    storage_roots: list[str] = []
+    # `raw` answers at most this many bytes of text (lines beyond are left out).
+    raw_max_bytes: int = 16 * 1024 * 1024
+    # Signed file links (the IGV page's range requests) stay valid this long.
+    file_link_ttl_seconds: int = 8 * 3600
+    # Where `slideviewer/<image_ids>` redirects; `{image_ids}` is replaced by the ids.
+    slideviewer_url: str | None = None
+
 
 def signing_key(settings: Settings) -> bytes:
     """The key that signs links: the setting, else a random one kept in a file."""
