@@ -22,6 +22,7 @@ from labapi.auth.specs import USERS
 from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
+from labapi.isabl import submissions
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
 REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS)
@@ -73,7 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
-    for router in (*auth_endpoints.ROUTERS, *build_routers(registry)):
+    # Hand-written routes first: `submissions/download` must win over `submissions/{id}`.
+    for router in (*auth_endpoints.ROUTERS, *submissions.ROUTERS, *build_routers(registry)):
         app.include_router(router)
     app.include_router(ops.router)
     install_error_handlers(app)

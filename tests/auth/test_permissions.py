@@ -48,6 +48,8 @@ CLOSED_EXTRA = {
     ("GET", "/api/v1/preferences"),
     ("PUT", "/api/v1/preferences"),
     ("PATCH", "/api/v1/preferences"),
+    ("GET", "/api/v1/submissions/download"),
+    ("POST", "/api/v1/submissions/process/{id}"),
 }
 ACTION_ROUTES = {
     "list": ("GET", ""),

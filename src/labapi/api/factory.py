@@ -113,6 +113,9 @@ class ResourceSpec:
     actions: tuple[str, ...] = ACTIONS
     # Filter parameters documented in OpenAPI besides the model's own columns.
     extra_filters: dict[str, str] = field(default_factory=dict)
+    # Actions of `actions` served by hand-written routes (same paths, operation ids and
+    # permissions) that the factory must not generate: submissions' multipart uploads.
+    handwritten: tuple[str, ...] = ()
 
     @property
     def verbose(self) -> str:
@@ -257,6 +260,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     """Generate the routes of one resource."""
     surface, service, model = spec.surface, spec.service, spec.model
     renderer = Renderer(spec.read)
+    generated = [action for action in spec.actions if action not in spec.handwritten]
     # Every route needs an authenticated user (401 first), writes a model permission
     # (403 next), and only then is the object looked up (404).
     router = APIRouter(
@@ -359,7 +363,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         "unique together constraints; nested objects are retrieved or created the same way. "
         "An existing object is returned unchanged (200); a new one is created (201)."
     )
-    if "create" in spec.actions:
+    if "create" in generated:
         add(
             "",
             create_object,
@@ -412,7 +416,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         ("PUT", "update", spec.update),
         ("PATCH", "partial_update", patch_schema),
     ):
-        if action in spec.actions:
+        if action in generated:
             endpoint = make_update(schema, action)
             endpoint.__doc__ = (
                 f"{'Update' if method == 'PUT' else 'Partially update'} a {spec.verbose}."
@@ -436,7 +440,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         return Response(status_code=204)
 
     delete_object.__doc__ = f"Delete a {spec.verbose}; 409 while others still reference it."
-    if "delete" in spec.actions:
+    if "delete" in generated:
         add(
             "/{id}",
             delete_object,

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "labapi@localhost"
 
+    # Uploaded files (submission forms) are stored under this directory.
+    media_root: str = "./var/media"
+    # Submission forms larger than this are refused with a 413; `max_body_bytes` caps the
+    # whole multipart body first, so the effective limit is the smaller of the two.
+    submission_max_bytes: int = 20 * 1024 * 1024
+    # Rows a submission form may hold, and bad cells reported in full (the rest counted).
+    submission_max_rows: int = 20000
+    submission_max_errors: int = 1000
+
 
 def signing_key(settings: Settings) -> bytes:
     """The key that signs links: the setting, else a random one kept in a file."""

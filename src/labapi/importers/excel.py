@@ -1,0 +1,200 @@
+"""Excel workbooks, both ways, without a database: the first sheet of an uploaded `.xlsx`
+read as plain rows (openpyxl read-only mode, so memory stays flat whatever the row count),
+and a template workbook written from column descriptions.
+
+Reading never interprets a value beyond what Excel stored: each cell comes back as its
+value with two flags, `formula` and `date`, for the caller to refuse or accept.
+"""
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+# defusedxml's iterparse when it is installed (a dependency): no entity expansion bombs.
+from openpyxl.xml.functions import iterparse
+
+# The spreadsheet XML namespace (mergeCell elements are looked up in it).
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+class WorkbookError(Exception):
+    """The file is not a workbook openpyxl can read (not an xlsx, damaged, encrypted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell as stored: its value (stripped text, None when blank) and how it was made."""
+
+    value: Any
+    formula: bool = False
+    date: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A non-blank row of the sheet: its 1-based number and its cells, column A first."""
+
+    number: int
+    cells: tuple[Cell, ...]
+
+
+def _cell(raw: Any) -> Cell:
+    value = getattr(raw, "value", None)
+    if isinstance(value, str):
+        value = value.strip() or None
+    formula = getattr(raw, "data_type", None) == "f"
+    return Cell(value, formula=formula, date=bool(getattr(raw, "is_date", False)))
+
+
+def _open(path: Path) -> Any:
+    try:
+        # openpyxl warns about workbook parts it drops (extensions, styles): not our
+        # business, and the test suite turns warnings into errors.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise WorkbookError(f"not an Excel .xlsx workbook ({type(exc).__name__})") from None
+
+
+def check_workbook(path: Path) -> str:
+    """The title of the first sheet; WorkbookError when the file is no readable xlsx."""
+    workbook = _open(path)
+    try:
+        if not workbook.worksheets:
+            raise WorkbookError("the workbook has no sheet")
+        return str(workbook.worksheets[0].title)
+    finally:
+        workbook.close()
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Every non-blank row of the first sheet, streamed; trailing blank cells dropped."""
+    workbook = _open(path)
+    try:
+        if not workbook.worksheets:
+            return
+        sheet = workbook.worksheets[0]
+        # A producer may write a wrong <dimension>; read-only mode would trust it.
+        sheet.reset_dimensions()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for number, raw_cells in enumerate(sheet.iter_rows(), start=1):
+                cells = [_cell(raw) for raw in raw_cells]
+                while cells and cells[-1].value is None:
+                    cells.pop()
+                if cells:
+                    # Read-only cells know their row; EmptyCell padding does not.
+                    actual = getattr(raw_cells[0], "row", None) or number
+                    yield Row(actual, tuple(cells))
+    finally:
+        workbook.close()
+
+
+def merged_ranges(path: Path) -> list[str]:
+    """The merged ranges of the first sheet (`"B2:B4"`), which read-only mode cannot see:
+    its XML is scanned for `<mergeCell>` elements, element by element."""
+    workbook = _open(path)
+    try:
+        if not workbook.worksheets:
+            return []
+        # `_get_source` is openpyxl's own handle on the sheet's XML inside the archive.
+        source = workbook.worksheets[0]._get_source()
+        found: list[str] = []
+        with source:
+            for _, element in iterparse(source, events=("end",)):
+                if element.tag == f"{MAIN_NS}mergeCell" and element.get("ref"):
+                    found.append(str(element.get("ref")))
+                element.clear()
+        return found
+    finally:
+        workbook.close()
+
+
+def range_bounds(ref: str) -> tuple[int, int, int, int]:
+    """(first column, first row, last column, last row), 1-based, of a range (`"B2:C4"`)."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    first_col, first_row = int(min_col or 1), int(min_row or 1)
+    return first_col, first_row, int(max_col or first_col), int(max_row or first_row)
+
+
+# ------------------------------------------------------------------ templates
+@dataclass(frozen=True)
+class TemplateColumn:
+    """One column of a template: header, comment, allowed values and the example's value."""
+
+    header: str
+    comment: str
+    example: Any = None
+    choices: Sequence[str] = ()
+    required: bool = False
+    width: int = 18
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+TEMPLATE_ROWS = 10000  # data validations cover this many rows below the header
+_SAFE_SHEET = re.compile(r"[^A-Za-z0-9_]")
+
+
+def build_template(
+    columns: Sequence[TemplateColumn], *, sheet_title: str, notes: Sequence[str] = ()
+) -> bytes:
+    """An `.xlsx`: the first sheet has one header row (a comment on each header, required
+    headers in bold) and one example row; columns with choices get a drop-down list fed
+    from a hidden `choices` sheet (no length limit, unlike inline lists); a `notes` sheet
+    says how to fill it in."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = _SAFE_SHEET.sub("_", sheet_title)[:31] or "submission"
+    choices = workbook.create_sheet("choices")
+    required_fill = PatternFill("solid", fgColor="FFF2CC")
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        header = sheet.cell(row=1, column=index, value=column.header)
+        header.font = Font(bold=column.required)
+        if column.required:
+            header.fill = required_fill
+        text = column.comment + (" Required." if column.required else " Optional.")
+        header.comment = Comment(text, "labapi", width=320, height=140)
+        example = sheet.cell(row=2, column=index, value=column.example)
+        if isinstance(column.example, str):
+            # Text stays text: Excel would turn "3-12" into a date.
+            example.number_format = "@"
+        sheet.column_dimensions[letter].width = column.width
+        if column.choices:
+            choices.cell(row=1, column=index, value=column.header)
+            for row, choice in enumerate(column.choices, start=2):
+                choices.cell(row=row, column=index, value=choice)
+            last = len(column.choices) + 1
+            validation = DataValidation(
+                type="list",
+                formula1=f"=choices!${letter}$2:${letter}${last}",
+                allow_blank=not column.required,
+                showErrorMessage=True,
+                errorTitle=f"Invalid {column.header}",
+                error=f"Pick a {column.header} from the list.",
+            )
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            sheet.add_data_validation(validation)
+    sheet.freeze_panes = "A2"
+    choices.sheet_state = "hidden"
+    if notes:
+        notes_sheet = workbook.create_sheet("notes")
+        notes_sheet.column_dimensions["A"].width = 120
+        for row, line in enumerate(notes, start=1):
+            notes_sheet.cell(row=row, column=1, value=line)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
