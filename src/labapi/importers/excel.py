@@ -11,6 +11,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,6 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
-
-# defusedxml's iterparse when it is installed (a dependency): no entity expansion bombs.
-from openpyxl.xml.functions import iterparse
-
-# The spreadsheet XML namespace (mergeCell elements are looked up in it).
-MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 class WorkbookError(Exception):
@@ -71,27 +66,33 @@ def _open(path: Path) -> Any:
 
 def check_workbook(path: Path) -> str:
     """The title of the first sheet; WorkbookError when the file is no readable xlsx."""
-    workbook = _open(path)
-    try:
-        if not workbook.worksheets:
-            raise WorkbookError("the workbook has no sheet")
-        return str(workbook.worksheets[0].title)
-    finally:
-        workbook.close()
+    with open_sheet(path) as sheet:
+        return sheet.title
 
 
-def read_rows(path: Path) -> Iterator[Row]:
-    """Every non-blank row of the first sheet, streamed; trailing blank cells dropped."""
-    workbook = _open(path)
-    try:
-        if not workbook.worksheets:
+# A merged range in the sheet's XML (after <sheetData>): `<mergeCell ref="B2:B4"/>`, the
+# element name possibly prefixed. Cell text cannot hold a raw `<`, so no false match.
+MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z0-9:$]+)\"")
+SCAN_CHUNK = 1024 * 1024
+
+
+class Sheet:
+    """The first sheet of an open workbook, read in streaming mode."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self.sheet = workbook.worksheets[0] if workbook.worksheets else None
+        self.title = str(self.sheet.title) if self.sheet is not None else ""
+
+    def rows(self) -> Iterator[Row]:
+        """Every non-blank row, streamed; trailing blank cells dropped."""
+        if self.sheet is None:
             return
-        sheet = workbook.worksheets[0]
         # A producer may write a wrong <dimension>; read-only mode would trust it.
-        sheet.reset_dimensions()
+        self.sheet.reset_dimensions()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for number, raw_cells in enumerate(sheet.iter_rows(), start=1):
+            for number, raw_cells in enumerate(self.sheet.iter_rows(), start=1):
                 cells = [_cell(raw) for raw in raw_cells]
                 while cells and cells[-1].value is None:
                     cells.pop()
@@ -99,26 +100,34 @@ def read_rows(path: Path) -> Iterator[Row]:
                     # Read-only cells know their row; EmptyCell padding does not.
                     actual = getattr(raw_cells[0], "row", None) or number
                     yield Row(actual, tuple(cells))
-    finally:
-        workbook.close()
+
+    def merged_ranges(self) -> list[str]:
+        """The merged ranges (`"B2:B4"`), which read-only mode does not see: the sheet's
+        XML is scanned for `<mergeCell>` elements, a chunk at a time (a byte search, far
+        faster than parsing the XML again)."""
+        if self.sheet is None:
+            return []
+        found: list[str] = []
+        tail = b""
+        # `_get_source` is openpyxl's own handle on the sheet's XML inside the archive.
+        with self.sheet._get_source() as source:
+            while chunk := source.read(SCAN_CHUNK):
+                data = tail + chunk
+                last = 0
+                for match in MERGE_CELL.finditer(data):
+                    found.append(match.group(1).decode().replace("$", ""))
+                    last = match.end()
+                # Keep what could be the start of an element cut by the chunk's end.
+                tail = data[max(last, len(data) - 256) :]
+        return found
 
 
-def merged_ranges(path: Path) -> list[str]:
-    """The merged ranges of the first sheet (`"B2:B4"`), which read-only mode cannot see:
-    its XML is scanned for `<mergeCell>` elements, element by element."""
+@contextmanager
+def open_sheet(path: Path) -> Iterator[Sheet]:
+    """The first sheet of the workbook at `path`; WorkbookError when it is no xlsx."""
     workbook = _open(path)
     try:
-        if not workbook.worksheets:
-            return []
-        # `_get_source` is openpyxl's own handle on the sheet's XML inside the archive.
-        source = workbook.worksheets[0]._get_source()
-        found: list[str] = []
-        with source:
-            for _, element in iterparse(source, events=("end",)):
-                if element.tag == f"{MAIN_NS}mergeCell" and element.get("ref"):
-                    found.append(str(element.get("ref")))
-                element.clear()
-        return found
+        yield Sheet(workbook)
     finally:
         workbook.close()
 

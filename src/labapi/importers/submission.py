@@ -35,11 +35,11 @@ from labapi.core.settings import Settings
 from labapi.importers.excel import (
     Cell,
     Row,
+    Sheet,
     TemplateColumn,
     build_template,
-    merged_ranges,
+    open_sheet,
     range_bounds,
-    read_rows,
 )
 from labapi.isabl import schemas as s
 from labapi.isabl.models import (
@@ -534,12 +534,12 @@ def _map_header(header: Row, columns: Sequence[Column], problems: Problems) -> d
 
 
 def _merged_cells(
-    path: Path, mapped: dict[int, Column], problems: Problems
+    ranges: list[str], mapped: dict[int, Column], problems: Problems
 ) -> set[tuple[int, int]]:
     """Report each merged range once; the cells it hides (all but its first) are returned
     so that they are not reported again as blank."""
     hidden: set[tuple[int, int]] = set()
-    for ref in merged_ranges(path):
+    for ref in ranges:
         first_col, first_row, last_col, last_row = range_bounds(ref)
         column = mapped.get(first_col - 1)
         problems.add(
@@ -648,25 +648,27 @@ def _check_agreement(entries: list[Entry], problems: Problems) -> list[Entry]:
 
 def parse_form(path: Path, lookups: Lookups, *, max_rows: int, max_errors: int) -> Parsed:
     """Read and check every row of the form (pure: no database, safe in a thread)."""
+    with open_sheet(path) as sheet:
+        return _parse_sheet(sheet, lookups, max_rows=max_rows, max_errors=max_errors)
+
+
+def _parse_sheet(sheet: Sheet, lookups: Lookups, *, max_rows: int, max_errors: int) -> Parsed:
     problems = Problems(max_errors)
-    rows: Iterator[Row] = read_rows(path)
+    rows = sheet.rows()
     header = next(rows, None)
     if header is None:
         problems.add(None, None, None, "the first sheet is empty: keep the template's header row")
         return Parsed([], problems)
-    columns = form_columns()
-    mapped = _map_header(header, columns, problems)
+    mapped = _map_header(header, form_columns(), problems)
     if problems.count:
-        rows_close(rows)
         return Parsed([], problems)
-    hidden = _merged_cells(path, mapped, problems)
+    hidden = _merged_cells(sheet.merged_ranges(), mapped, problems)
     entries: list[Entry] = []
     count = 0
     for row in rows:
         count += 1
         if count > max_rows:
             problems.add(row.number, None, None, f"more than {max_rows} rows: split the form")
-            rows_close(rows)
             return Parsed([], problems, count)
         entry = _parse_row(row, mapped, lookups, problems, hidden)
         if entry is not None:
@@ -674,13 +676,6 @@ def parse_form(path: Path, lookups: Lookups, *, max_rows: int, max_errors: int) 
     if count == 0:
         problems.add(None, None, None, "the form has a header but no rows")
     return Parsed(_check_agreement(entries, problems), problems, count)
-
-
-def rows_close(rows: Iterator[Row]) -> None:
-    """Stop a row stream early (closes the workbook)."""
-    close = getattr(rows, "close", None)
-    if close is not None:
-        close()
 
 
 # ------------------------------------------------------------------ planning

@@ -82,6 +82,14 @@ async def read_submission_body(
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await read_body(request, schema), None
     form = await request.form(max_files=1, max_fields=100)
+    try:
+        return _form_body(form, schema)
+    except BaseException:
+        await form.close()
+        raise
+
+
+def _form_body(form: Any, schema: type[BaseModel]) -> tuple[BaseModel, UploadFile | None]:
     upload = form.get(FORM_FIELD)
     if upload is not None and not isinstance(upload, UploadFile):
         raise _form_error(f"'{FORM_FIELD}' must be a file (multipart upload)", "file_expected")
@@ -121,9 +129,10 @@ def _copy_bounded(source: Any, target: Path, limit: int) -> None:
         raise _form_error("the submission form is an empty file", "file_empty")
 
 
-async def store_form(settings: Settings, obj: Submission, upload: UploadFile) -> None:
-    """Keep the uploaded form under the media root and point the submission to it; a file
-    that is too large (413) or no readable .xlsx (400) is refused and not kept."""
+async def save_upload(settings: Settings, upload: UploadFile) -> tuple[str, str]:
+    """Keep an uploaded form under the media root: (its path there, its file name). A file
+    that is too large (413) or no readable .xlsx (400) is refused and not kept; nothing is
+    written to the database before the file has passed."""
     limit = settings.submission_max_bytes
     if upload.size is not None and upload.size > limit:
         raise PayloadTooLarge(f"the submission form is larger than {limit} bytes")
@@ -141,8 +150,26 @@ async def store_form(settings: Settings, obj: Submission, upload: UploadFile) ->
     except BaseException:
         shutil.rmtree(target.parent, ignore_errors=True)
         raise
-    obj.submission_form = relative.as_posix()
-    obj.submission_form_name = (upload.filename or name)[:255]
+    return relative.as_posix(), (upload.filename or name)[:255]
+
+
+async def _save(request: Request, upload: UploadFile | None) -> tuple[str, str] | None:
+    """Save the upload, if any, and close its temporary file (a form read by hand is not
+    closed by the framework)."""
+    if upload is None:
+        return None
+    try:
+        return await save_upload(_settings(request), upload)
+    finally:
+        await upload.close()
+
+
+async def attach(session: Any, obj: Submission, stored: tuple[str, str] | None) -> Submission:
+    """Point the submission to its stored form; the submission as rendered."""
+    if stored is not None:
+        obj.submission_form, obj.submission_form_name = stored
+        await session.flush()
+    return await submission_service.reload(session=session, obj=obj)
 
 
 def form_path(settings: Settings, obj: Submission) -> Path:
@@ -165,13 +192,11 @@ async def create_submission(request: Request, session: SessionDep, user: MayAdd)
     claimed = getattr(body, "created_by", None)
     if claimed and claimed != user.username and not user.is_superuser:
         raise PermissionDenied("Only a superuser may create objects on behalf of others.")
+    stored = await _save(request, upload)
     obj, created = await submission_service.get_or_create(
         session=session, data=body, created_by=user
     )
-    if upload is not None:
-        await store_form(_settings(request), obj, upload)
-        await session.flush()
-        obj = await submission_service.reload(session=session, obj=obj)
+    obj = await attach(session, obj, stored)
     return _render(request, obj, 201 if created else 200)
 
 
@@ -187,13 +212,12 @@ def make_update(schema: type[BaseModel]) -> Any:
             for name, value in body.model_dump(exclude_unset=True).items()
             if name in schema.model_fields
         }
+        if upload is not None and obj.processed is not None:
+            await upload.close()
+            raise Conflict("this submission was committed; upload the new form as a new one")
+        stored = await _save(request, upload)
         obj = await submission_service.update(session=session, obj=obj, data=data, actor=user)
-        if upload is not None:
-            if obj.processed is not None:
-                raise Conflict("this submission was committed; upload the new form as a new one")
-            await store_form(_settings(request), obj, upload)
-            await session.flush()
-            obj = await submission_service.reload(session=session, obj=obj)
+        obj = await attach(session, obj, stored)
         return _render(request, obj)
 
     return update_submission
