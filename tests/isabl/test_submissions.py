@@ -21,6 +21,7 @@ from labapi.isabl.models import Aliquot, Experiment, Individual, Sample, Submiss
 from labapi.main import create_app
 from tests.conftest import client_as, make_user, settings_for
 from tests.isabl.cases import PREFIX, assert_problem
+from tests.isabl.factories import make_individual, make_sample
 from tests.isabl.forms import (
     HEADER,
     XLSX,
@@ -577,6 +578,33 @@ class TestEndToEnd:
             f"{prefix}_T01_02_WG01",
             f"{prefix}_T02_01_WG01",
         ]
+
+
+class TestAllOrNone:
+    async def test_a_clash_while_writing_keeps_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, refs: dict[str, Any]
+    ) -> None:
+        """A stored sample holding the system id the commit would give a new one (a NORMAL
+        sample named like a tumor's) makes the last insert fail: the new individual of the
+        first row, written before, is rolled back with everything else."""
+        patient = await make_individual(
+            session, identifier="PATIENT-9", center=refs["center"], system_id="ISB_H999999"
+        )
+        await make_sample(
+            session,
+            individual=patient,
+            identifier="ODD",
+            category="NORMAL",
+            system_id="ISB_H999999_T01",
+        )
+        before = await counts(session)
+        rows = [row(n=1), row(n=9)]
+        response = await upload(client, workbook(rows))
+        pk = response.json()["pk"]
+        clash = await client.post(f"{PREFIX}/submissions/process/{pk}", json={"commit": True})
+        assert_problem(clash, 409)
+        assert await counts(session) == before
+        assert (await client.get(f"{PREFIX}/submissions/{pk}")).json()["processed"] is None
 
 
 async def _project(client: httpx.AsyncClient, title: str) -> Any:
