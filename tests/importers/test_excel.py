@@ -4,6 +4,7 @@ found in any chunking of the sheet's XML, and memory that does not grow with the
 import datetime as dt
 import io
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -82,6 +83,22 @@ class TestRows:
         path = tmp_path / "bad.xlsx"
         path.write_bytes(content)
         with pytest.raises(WorkbookError):
+            check_workbook(path)
+
+    def test_a_zip_bomb_is_refused_before_it_is_read(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = save(tmp_path, sheet_with([["a"], ["b"]]))
+        # openpyxl writes inline strings; Excel keeps them in a table like this one.
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 20 + "</sst>")
+        assert check_workbook(path) == "Sheet"
+        monkeypatch.setattr(excel, "MAX_SHARED_STRINGS_BYTES", 100)
+        with pytest.raises(WorkbookError, match="uncompressed"):
+            check_workbook(path)
+        monkeypatch.setattr(excel, "MAX_SHARED_STRINGS_BYTES", 10**9)
+        monkeypatch.setattr(excel, "MAX_INFLATED_BYTES", 1000)
+        with pytest.raises(WorkbookError, match="uncompressed"):
             check_workbook(path)
 
     def test_memory_does_not_grow_with_the_rows(self, tmp_path: Path) -> None:

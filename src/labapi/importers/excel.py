@@ -53,8 +53,24 @@ def _cell(raw: Any) -> Cell:
     return Cell(value, formula=formula, date=bool(getattr(raw, "is_date", False)))
 
 
+# Read-only mode streams the sheets but loads the shared strings table whole: a small
+# upload that inflates to gigabytes (a zip bomb) is refused before openpyxl sees it.
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+MAX_INFLATED_BYTES = 1024 * 1024 * 1024
+
+
+def _check_inflated(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    total = sum(member.file_size for member in members)
+    strings = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
+    if total > MAX_INFLATED_BYTES or strings > MAX_SHARED_STRINGS_BYTES:
+        raise WorkbookError("too large once uncompressed")
+
+
 def _open(path: Path) -> Any:
     try:
+        _check_inflated(path)
         # openpyxl warns about workbook parts it drops (extensions, styles): not our
         # business, and the test suite turns warnings into errors.
         with warnings.catch_warnings():
