@@ -14,6 +14,7 @@ import asyncio
 import io
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -153,6 +154,7 @@ async def run(url: str, rows: int) -> float:
                 )
         return elapsed
     finally:
+        shutil.rmtree(media, ignore_errors=True)
         await engine.dispose()
         admin = create_engine(base)
         async with admin.begin() as conn:
