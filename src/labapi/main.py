@@ -23,7 +23,7 @@ from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
 from labapi.facility.specs import REGISTRY as FACILITY_REGISTRY
-from labapi.isabl import files
+from labapi.isabl import files, submissions
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
 REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS, *FACILITY_REGISTRY)
@@ -75,9 +75,14 @@ def create_app(
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
-    # The file routes (`analyses/stream/<id>` …) come before `<resource>/<id>`, which
-    # would take them otherwise.
-    for router in (*auth_endpoints.ROUTERS, *files.ROUTERS, *build_routers(registry)):
+    # Hand-written routes first: `analyses/stream/<id>`, `submissions/download` … must win
+    # over `<resource>/<id>`, which would take them otherwise.
+    for router in (
+        *auth_endpoints.ROUTERS,
+        *files.ROUTERS,
+        *submissions.ROUTERS,
+        *build_routers(registry),
+    ):
         app.include_router(router)
     app.include_router(ops.router)
     install_error_handlers(app)

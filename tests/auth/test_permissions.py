@@ -52,6 +52,8 @@ CLOSED_EXTRA = {
     ("PATCH", "/api/v1/preferences"),
     # The file routes (analyses/stream/<id> …), whichever are registered.
     *((method, path) for method, path in files.CLOSED_ROUTES if not path.endswith("/")),
+    ("GET", "/api/v1/submissions/download"),
+    ("POST", "/api/v1/submissions/process/{id}"),
 }
 ACTION_ROUTES = {
     "list": ("GET", ""),

@@ -98,6 +98,7 @@ REFERENCE_FILTERS: dict[str, tuple[str, ...]] = {
         "short_title",
         "title",
     ),
+    "submissions": (*BASE_FILTERS, "description"),
 }
 
 MSK = {"name": "Memorial Sloan Kettering", "acronym": "MSK"}
@@ -162,7 +163,9 @@ CASES: dict[str, Case] = {
     "individuals": Case(
         body=PATIENT,
         other={"identifier": "MOUSE-1", "species": "MOUSE", "center": MSK},
-        fields=frozenset({"identifier", "system_id", "species", "gender", "birth_year", "center"}),
+        fields=frozenset(
+            {"identifier", "system_id", "species", "gender", "birth_year", "center", "submission"}
+        ),
         identifiers=("identifier", "system_id"),
         create_only={"species": "MOUSE", "identifier": "PATIENT-2"},
     ),
@@ -170,7 +173,15 @@ CASES: dict[str, Case] = {
         body=TUMOR,
         other={"identifier": "NORMAL-1", "category": "NORMAL", "individual": PATIENT},
         fields=frozenset(
-            {"identifier", "system_id", "category", "collection_days", "individual", "disease"}
+            {
+                "identifier",
+                "system_id",
+                "category",
+                "collection_days",
+                "individual",
+                "disease",
+                "submission",
+            }
         ),
         identifiers=("identifier", "system_id"),
         create_only={"category": "NORMAL"},
@@ -201,6 +212,7 @@ CASES: dict[str, Case] = {
                 "projects",
                 "raw_data",
                 "bam_files",
+                "submission",
             }
         ),
         identifiers=("identifier", "system_id"),
@@ -236,6 +248,14 @@ CASES: dict[str, Case] = {
         fields=frozenset({"method", "name", "slug", "category", "reference_data"}),
         identifiers=("name", "slug"),
         create_only={"method": "WE", "name": "Exome"},
+    ),
+    "submissions": Case(
+        body={"description": "First batch"},
+        other={"description": "Second batch"},
+        fields=frozenset(
+            {"description", "submission_form", "submission_form_name", "processed", "projects"}
+        ),
+        identifiers=("pk",),
     ),
 }
 

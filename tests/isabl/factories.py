@@ -24,6 +24,7 @@ from labapi.isabl.models import (
     Sample,
     SampleCategory,
     Species,
+    Submission,
     Tag,
     Technique,
     slugify,
@@ -164,6 +165,12 @@ async def make_experiment(session: AsyncSession, **overrides: Any) -> Experiment
     return await save(session, Experiment(**values))
 
 
+async def make_submission(session: AsyncSession, **overrides: Any) -> Submission:
+    """A submission without a form."""
+    values = _isabl({"description": f"Submission {unique()}", "projects": []} | overrides)
+    return await save(session, Submission(**values))
+
+
 Factory = Callable[..., Awaitable[Any]]
 
 # One factory per resource of the registry, by resource name.
@@ -180,4 +187,5 @@ FACTORIES: dict[str, Factory] = {
     "samples": make_sample,
     "tags": make_tag,
     "techniques": make_technique,
+    "submissions": make_submission,
 }

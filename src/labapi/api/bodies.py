@@ -31,6 +31,12 @@ async def read_body(request: Request, schema: type[BodyT]) -> BodyT:
         raise ValidationFailed(
             "the body is not valid JSON", [ErrorItem(("body",), str(exc), "json_invalid")]
         ) from None
+    return validate_payload(payload, schema)
+
+
+def validate_payload(payload: Any, schema: type[BodyT]) -> BodyT:
+    """A body already read (JSON or form fields) validated by `schema`: NULs refused, every
+    bad field a 400 at `["body", ...]`."""
     nul = _nul_at(payload, ("body",))
     if nul is not None:
         msg = "a NUL character is not allowed"

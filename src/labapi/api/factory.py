@@ -125,6 +125,9 @@ class ResourceSpec:
     # Column values that select this resource's rows of a shared model (the action
     # log's `input_count` is `Input` with type "count"): listed, read and created so.
     fixed: dict[str, Any] = field(default_factory=dict)
+    # Actions of `actions` served by hand-written routes (same paths, operation ids and
+    # permissions) that the factory must not generate: submissions' multipart uploads.
+    handwritten: tuple[str, ...] = ()
 
     @property
     def verbose(self) -> str:
@@ -290,6 +293,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     surface, service, model = spec.surface, spec.service, spec.model
     renderer = Renderer(spec.read)
     detail_renderer = Renderer(spec.detail) if spec.detail is not None else renderer
+    generated = [action for action in spec.actions if action not in spec.handwritten]
     # Every route needs an authenticated user (401 first), writes a model permission
     # (403 next), and only then is the object looked up (404).
     router = APIRouter(
@@ -402,7 +406,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         "unique together constraints; nested objects are retrieved or created the same way. "
         "An existing object is returned unchanged (200); a new one is created (201)."
     )
-    if "create" in spec.actions:
+    if "create" in generated:
         add(
             "",
             create_object,
@@ -469,7 +473,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         ("PUT", "update", spec.update),
         ("PATCH", "partial_update", patch_schema),
     ):
-        if action in spec.actions:
+        if action in generated:
             endpoint = make_update(schema, action)
             endpoint.__doc__ = (
                 f"{'Update' if method == 'PUT' else 'Partially update'} a {spec.verbose}."
@@ -493,7 +497,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         return Response(status_code=204)
 
     delete_object.__doc__ = f"Delete a {spec.verbose}; 409 while others still reference it."
-    if "delete" in spec.actions:
+    if "delete" in generated:
         add(
             "/{id}",
             delete_object,

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     file_link_ttl_seconds: int = 8 * 3600
     # Where `slideviewer/<image_ids>` redirects; `{image_ids}` is replaced by the ids.
     slideviewer_url: str | None = None
+    # Uploaded files (submission forms) are stored under this directory.
+    media_root: str = "./var/media"
+    # Submission forms larger than this are refused with a 413; `max_body_bytes` caps the
+    # whole multipart body first, so the effective limit is the smaller of the two.
+    submission_max_bytes: int = 20 * 1024 * 1024
+    # Rows a submission form may hold, and bad cells reported in full (the rest counted).
+    submission_max_rows: int = 20000
+    submission_max_errors: int = 1000
 
 
 def signing_key(settings: Settings) -> bytes:

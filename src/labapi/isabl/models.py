@@ -350,3 +350,53 @@ class Experiment(IsablModel):
     def aliquot_identifier(self) -> str | None:
         """The aliquot's identifier (the reference's `aliquot_id`)."""
         return self.aliquot.identifier if self.aliquot is not None else None
+
+
+# ---------------------------------------------------------------- submissions
+# Excel submissions (SPEC §5): the form, the report of its last processing in `data`, and
+# the objects it created (`submission` on individuals, samples and experiments).
+submission_project = Table(
+    "submission_project",
+    Base.metadata,
+    Column("submission_id", ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Submission(IsablModel):
+    """An uploaded submission form and the report of its processing (`data`)."""
+
+    __tablename__ = "submission"
+
+    description: Mapped[str | None] = mapped_column(String(140))
+    # Path of the stored form relative to the media root (`LABAPI_MEDIA_ROOT`).
+    submission_form: Mapped[str | None] = mapped_column(String(1000))
+    # The file name the form was uploaded with.
+    submission_form_name: Mapped[str | None] = mapped_column(String(255))
+    processed: Mapped[dt.datetime | None] = mapped_column(index=True)
+    projects: Mapped[list[Project]] = relationship(
+        secondary=submission_project, lazy="raise", order_by=Project.id
+    )
+    individuals: Mapped[list[Individual]] = relationship(
+        lazy="raise", viewonly=True, order_by=Individual.id
+    )
+    samples: Mapped[list[Sample]] = relationship(lazy="raise", viewonly=True, order_by=Sample.id)
+    experiments: Mapped[list[Experiment]] = relationship(
+        lazy="raise", viewonly=True, order_by=Experiment.id
+    )
+
+
+# The objects a submission created point to it. Declared here rather than in their classes
+# so that the submissions block stays in one piece; declarative maps the assignments.
+for _model in (Individual, Sample, Experiment):
+    _model.submission_id = mapped_column(  # type: ignore[attr-defined]
+        ForeignKey(Submission.id, ondelete="RESTRICT"), index=True, nullable=True
+    )
+    _model.submission = relationship(  # type: ignore[attr-defined]
+        Submission,
+        lazy="raise",
+        foreign_keys=[_model.submission_id],  # type: ignore[attr-defined]
+    )
+del _model

@@ -337,6 +337,7 @@ class IndividualRead(IsablRead):
     gender: Gender
     birth_year: int | None = None
     center: CenterRead
+    submission: int | None = Field(default=None, validation_alias="submission_id")
 
 
 class IndividualWrite(IsablWrite):
@@ -376,6 +377,7 @@ class SampleRead(IsablRead):
     collection_days: int | None = None
     individual: IndividualRead
     disease: DiseaseRead | None = None
+    submission: int | None = Field(default=None, validation_alias="submission_id")
 
 
 class SampleWrite(IsablWrite):
@@ -492,6 +494,7 @@ class ExperimentRead(IsablRead):
     projects: list[ProjectRead] = []
     raw_data: list[Any] | None = None
     bam_files: dict[str, Any] = {}
+    submission: int | None = Field(default=None, validation_alias="submission_id")
 
     _bam_files = field_validator("bam_files", mode="before")(_never_null)
 
@@ -527,3 +530,41 @@ class ExperimentUpdate(ExperimentWrite):
 
     sample: SampleIn | None = None
     technique: TechniqueIn | None = None
+
+
+# ---------------------------------------------------------------- submissions
+class SubmissionRead(IsablRead):
+    """A submission: its form, the projects its experiments join, its last report in `data`."""
+
+    description: str | None = None
+    submission_form: str | None = None
+    submission_form_name: str | None = None
+    processed: dt.datetime | None = None
+    projects: list[ProjectRead] = []
+
+
+class SubmissionUpdate(IsablWrite):
+    """Update a submission (the form is replaced by a multipart upload)."""
+
+    description: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=140,
+        description="A description of samples created for future reference.",
+    )
+
+
+class SubmissionCreate(IsablCreate, SubmissionUpdate):
+    """Create a submission (no unique key: always new); the form may come with it."""
+
+    projects: list[int] = Field(
+        default=[], description="Created sequencing experiments will be added to projects."
+    )
+
+
+class SubmissionProcess(Schema):
+    """Body of `submissions/process/<id>`."""
+
+    commit: bool = Field(
+        default=False, description="Whether to commit actions produced by submission_form."
+    )

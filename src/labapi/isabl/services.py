@@ -21,6 +21,7 @@ from labapi.isabl.models import (
     Project,
     Sample,
     Species,
+    Submission,
     Tag,
     Technique,
     slugify,
@@ -138,7 +139,7 @@ async def _next_number(session: AsyncSession, obj: Any, *conditions: Any) -> int
     model = type(obj)
     siblings = select(model.system_id).where(*conditions, model.id != obj.id)
     used = [_number(system_id) for system_id in await session.scalars(siblings)]
-    return max(len(used), *used) + 1 if used else 1
+    return next_number(used)
 
 
 def _number(system_id: str | None) -> int:
@@ -165,8 +166,7 @@ class IndividualService(IsablService):
 
     async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
         """The system id, which needs the pk."""
-        letter = "H" if obj.species == Species.HUMAN else "M"
-        obj.system_id = f"{self.prefix()}_{letter}{obj.id:06d}"
+        obj.system_id = individual_system_id(self.prefix(), obj.species, obj.id)
         await session.flush()
 
 
@@ -191,8 +191,7 @@ class SampleService(IsablService):
             Sample.individual_id == obj.individual_id,
             Sample.category == obj.category,
         )
-        letter = str(obj.category)[0]
-        obj.system_id = f"{obj.individual.system_id}_{letter}{n:02d}"
+        obj.system_id = sample_system_id(obj.individual.system_id, obj.category, n)
         await session.flush()
 
 
@@ -209,7 +208,7 @@ class AliquotService(IsablService):
     async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
         """The system id."""
         n = await _next_number(session, obj, Aliquot.sample_id == obj.sample_id)
-        obj.system_id = f"{obj.sample.system_id}_{n:02d}"
+        obj.system_id = aliquot_system_id(obj.sample.system_id, n)
         await session.flush()
 
 
@@ -297,8 +296,8 @@ class ExperimentService(IsablService):
             aliquot_condition,
             Experiment.technique_id.in_(same_method),
         )
-        aliquot = _number(obj.aliquot.system_id) if obj.aliquot is not None else 0
-        obj.system_id = f"{obj.sample.system_id}_{aliquot:02d}_{method}{n:02d}"
+        aliquot = obj.aliquot.system_id if obj.aliquot is not None else None
+        obj.system_id = experiment_system_id(obj.sample.system_id, aliquot, method, n)
         await session.flush()
 
 
@@ -307,3 +306,46 @@ sample_service = SampleService(Sample)
 aliquot_service = AliquotService(Aliquot)
 project_service = ProjectService(Project)
 experiment_service = ExperimentService(Experiment)
+
+
+# ---------------------------------------------------------------- submissions
+# The system id formats (SPEC §5), shared by the services above and the bulk importer.
+def next_number(used: list[int]) -> int:
+    """The number of a new sibling given the numbers in use: their count, or one more than
+    the highest if that is higher (a sibling was deleted), plus one."""
+    return max(len(used), *used) + 1 if used else 1
+
+
+def individual_system_id(prefix: str, species: Any, pk: int) -> str:
+    """`<PREFIX>_<H|M><pk:06d>`."""
+    letter = "H" if species == Species.HUMAN else "M"
+    return f"{prefix}_{letter}{pk:06d}"
+
+
+def sample_system_id(individual: str, category: Any, n: int) -> str:
+    """`<individual>_<T|N><n:02d>`."""
+    return f"{individual}_{str(category)[0]}{n:02d}"
+
+
+def aliquot_system_id(sample: str, n: int) -> str:
+    """`<sample>_<n:02d>`."""
+    return f"{sample}_{n:02d}"
+
+
+def experiment_system_id(sample: str, aliquot: str | None, method: Any, n: int) -> str:
+    """`<sample>_<aliquot n:02d>_<method><n:02d>`, aliquot 00 without one."""
+    return f"{sample}_{_number(aliquot) if aliquot else 0:02d}_{method}{n:02d}"
+
+
+class SubmissionService(IsablService):
+    """Submissions: always new; `projects` name existing projects by pk."""
+
+    relations: ClassVar[dict[str, ModelService]] = {
+        **IsablService.relations,
+        "projects": project_service,
+    }
+    load = (*IsablService.load, "projects")
+    read_only = (*IsablService.read_only, "submission_form", "submission_form_name", "processed")
+
+
+submission_service = SubmissionService(Submission)

@@ -14,6 +14,7 @@ from labapi.isabl.models import (
     Platform,
     Project,
     Sample,
+    Submission,
     Tag,
     Technique,
 )
@@ -170,3 +171,18 @@ REGISTRY: tuple[ResourceSpec, ...] = (
     TAGS,
     TECHNIQUES,
 )
+
+# ---------------------------------------------------------------- submissions
+# Create and update are hand-written in `isabl.submissions` (multipart uploads of the form).
+SUBMISSIONS = ResourceSpec(
+    name="submissions",
+    model=Submission,
+    read=s.SubmissionRead,
+    create=s.SubmissionCreate,
+    update=s.SubmissionUpdate,
+    service=services.submission_service,
+    aliases=BASE_ALIASES,
+    search=("description", "submission_form_name"),
+    handwritten=("create", "update", "partial_update"),
+)
+REGISTRY += (SUBMISSIONS,)
