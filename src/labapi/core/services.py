@@ -237,6 +237,7 @@ class ModelService:
         )
         if created_by is not None and hasattr(self.model, "created_by"):
             values.setdefault("created_by", created_by)
+        await self.check(session=session, values=values, obj=None, loc=loc)
         obj = self.model(**values)
         try:
             async with session.begin_nested():
@@ -251,6 +252,17 @@ class ModelService:
                 f"this {self.model.__name__} clashes with a stored one: {exc.orig}"
             ) from None
         return await self.reload(session=session, obj=obj), True
+
+    async def check(
+        self,
+        *,
+        session: AsyncSession,
+        values: dict[str, Any],
+        obj: Any | None,
+        loc: tuple[str | int, ...],
+    ) -> None:
+        """Validation that needs the database (a 400 raised here writes nothing); `obj` is
+        None on create. The default checks nothing."""
 
     async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
         """Work that needs the new row's id (system ids), inside the creating savepoint;
@@ -295,6 +307,7 @@ class ModelService:
             session=session, values=values, loc=("body",), created_by=actor
         )
         values = self.derive(values, obj)
+        await self.check(session=session, values=values, obj=obj, loc=("body",))
         try:
             # The changes are made inside the savepoint (`begin_nested` flushes what is
             # pending first): a clash rolls back only them and the session stays usable.
