@@ -509,6 +509,8 @@ def upgrade() -> None:
             "signal": "signal",
         },
     )
+    # `send_email` needs auth.add_outboxmessage.
+    seed_permissions(bind, "auth", {"outboxmessage": "outbox message"})
     # The backend's own settings, which isabl_cli reads (SPEC §5: seeded, empty).
     json_type = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
     client = sa.table(

@@ -22,6 +22,7 @@ from labapi.auth.specs import USERS
 from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
+from labapi.isabl import endpoints as isabl_endpoints
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
 REGISTRY: tuple[ResourceSpec, ...] = (*ISABL_REGISTRY, USERS)
@@ -73,7 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
-    for router in (*auth_endpoints.ROUTERS, *build_routers(registry)):
+    # Extra Isabl paths come before the generated `<resource>/<id>` routes they shadow.
+    for router in (*auth_endpoints.ROUTERS, isabl_endpoints.router, *build_routers(registry)):
         app.include_router(router)
     app.include_router(ops.router)
     install_error_handlers(app)
@@ -90,7 +92,11 @@ def create_app(
                 description=app.description,
                 routes=app.routes,
             )
-            bodies = (*body_schemas(registry), *auth_endpoints.AUTH_BODIES)
+            bodies = (
+                *body_schemas(registry),
+                *auth_endpoints.AUTH_BODIES,
+                *isabl_endpoints.BODIES,
+            )
             models = [(model, "validation") for model in bodies]
             _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})

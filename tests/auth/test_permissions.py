@@ -33,6 +33,7 @@ OPEN = {
     ("POST", "/api/auth/token"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/api/v1/warmup"),
 }
 # The documentation (GET and HEAD, no trailing-slash twin).
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -48,6 +49,11 @@ CLOSED_EXTRA = {
     ("GET", "/api/v1/preferences"),
     ("PUT", "/api/v1/preferences"),
     ("PATCH", "/api/v1/preferences"),
+    ("PATCH", "/api/v1/analyses/bulk_update"),
+    ("GET", "/api/v1/individuals/tree"),
+    ("GET", "/api/v1/individuals/tree/{id}"),
+    ("GET", "/api/v1/system_id/{system_id}"),
+    ("POST", "/api/v1/send_email"),
 }
 ACTION_ROUTES = {
     "list": ("GET", ""),
@@ -84,7 +90,7 @@ def all_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{id}", "1").replace("{key}", "MQ:1-abc")
+    return path.replace("{id}", "1").replace("{key}", "MQ:1-abc").replace("{system_id}", "X")
 
 
 def write_paths(spec: ResourceSpec, action: str, ident: str) -> list[str]:

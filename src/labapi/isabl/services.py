@@ -4,14 +4,17 @@ import datetime as dt
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, Float, case, cast, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from labapi.auth.models import User
 from labapi.core.errors import ErrorItem, ValidationFailed
-from labapi.core.models import Base, utcnow
+from labapi.core.models import Base, UTCDateTime, utcnow
 from labapi.core.services import ModelService
 from labapi.core.settings import get_settings
 from labapi.isabl.models import (
@@ -566,3 +569,75 @@ analysis_service = AnalysisService(Analysis)
 signal_service = SignalService(Signal)
 client_service = ClientService(Client)
 custom_field_service = CustomFieldService(CustomField)
+
+
+class IndividualTreeService(IndividualService):
+    """Individuals with their samples, each with its experiments (`individuals/tree`)."""
+
+    def options(self) -> list[_AbstractLoad]:
+        """The tree's loads."""
+        experiments = selectinload(Sample.experiments).options(*experiment_service.options())
+        samples = selectinload(Individual.samples).options(*sample_service.options(), experiments)
+        return [*super().options(), samples]
+
+
+individual_tree_service = IndividualTreeService(Individual)
+
+
+# ---------------------------------------------------------------- bulk update
+class MinutesSince(FunctionElement[float]):
+    """Minutes from a datetime column to a moment, in SQL."""
+
+    name = "minutes_since"
+    inherit_cache = True
+    type = Float()
+
+
+@compiles(MinutesSince, "postgresql")
+def _minutes_pg(element: MinutesSince, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 60)"
+
+
+@compiles(MinutesSince, "sqlite")
+def _minutes_sqlite(element: MinutesSince, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 1440.0)"
+
+
+async def bulk_update_status(
+    *, session: AsyncSession, ids: list[int], status: AnalysisStatus, ran_by: str
+) -> int:
+    """Set `status` and `ran_by` of the analyses `ids` in one UPDATE, with the same
+    life-cycle stamps as a PATCH; returns how many analyses changed."""
+    now = utcnow()
+    moment = cast(literal(now, UTCDateTime()), DateTime(timezone=True))
+    leaving_started = Analysis.status == AnalysisStatus.STARTED
+    values: dict[str, Any] = {
+        "status": status,
+        "ran_by": ran_by,
+        "modified": now,
+        "previous_status": case(
+            (Analysis.status != status, Analysis.status), else_=Analysis.previous_status
+        ),
+    }
+    if status == AnalysisStatus.SUBMITTED:  # a new submission starts the clock over
+        values |= dict.fromkeys(("started", "finished", "wait_time", "run_time"))
+        values["submitted"] = now
+    else:
+        values["finished"] = case((leaving_started, moment), else_=Analysis.finished)
+        values["run_time"] = case(
+            (leaving_started, MinutesSince(Analysis.started, moment)), else_=Analysis.run_time
+        )
+    stmt = (
+        update(Analysis)
+        .where(Analysis.id.in_(ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    # Objects this session already holds are stale now: read them afresh next time.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Analysis) and obj.id in ids:
+            session.expire(obj)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
