@@ -14,6 +14,7 @@ from labapi.isabl.models import (
     Aliquot,
     Analysis,
     AnalysisStatus,
+    AnalysisSummary,
     Application,
     Assembly,
     Center,
@@ -181,6 +182,10 @@ async def make_application(session: AsyncSession, **overrides: Any) -> Applicati
 async def make_analysis(session: AsyncSession, **overrides: Any) -> Analysis:
     """A CREATED analysis of a new application, without experiments."""
     values = _isabl({"targets": [], "references": [], "analyses": []} | overrides)
+    # Linked analyses are held as summaries.
+    values["analyses"] = [
+        await session.get(AnalysisSummary, linked.id) for linked in values["analyses"]
+    ]
     if "application" not in values:
         values["application"] = await make_application(session)
     values["status"] = AnalysisStatus(values.get("status", AnalysisStatus.CREATED))

@@ -179,7 +179,11 @@ class ModelService:
         if isinstance(data, dict):
             return dict(data)
         if hasattr(data, "model_dump"):
-            return dict(data.model_dump(exclude_unset=True))
+            # Declared fields only: a schema that keeps unknown keys (for create-only
+            # checks) must not let `created` or `submitted` through to the model.
+            declared = type(data).model_fields
+            dumped = data.model_dump(exclude_unset=True)
+            return {key: value for key, value in dumped.items() if key in declared}
         if isinstance(data, int):
             return {"pk": data}
         return {self.scalar_field: data}

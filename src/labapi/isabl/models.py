@@ -353,15 +353,17 @@ class Experiment(IsablModel):
     analyses_as_reference: Mapped[list["Analysis"]] = relationship(
         secondary="analysis_reference", lazy="raise", viewonly=True, order_by="Analysis.id"
     )
-    results: Mapped[list["Analysis"]] = relationship(
+    # Summaries, not analyses: a summary loaded here never stands in for (nor, under
+    # populate_existing, resets) an analysis loaded in full elsewhere in the same request.
+    results: Mapped[list["AnalysisSummary"]] = relationship(
         secondary="analysis_target",
         secondaryjoin=lambda: and_(
-            Analysis.id == analysis_target.c.analysis_id,
-            Analysis.status.in_(RESULT_STATUSES),
+            AnalysisSummary.id == analysis_target.c.analysis_id,
+            AnalysisSummary.status.in_(RESULT_STATUSES),
         ),
         lazy="raise",
         viewonly=True,
-        order_by="Analysis.id",
+        order_by="AnalysisSummary.id",
     )
 
     @property
@@ -472,20 +474,60 @@ class Analysis(IsablModel):
     references: Mapped[list[Experiment]] = relationship(
         secondary=analysis_reference, lazy="raise", order_by=Experiment.id
     )
-    # The same links, loaded only for an experiment's `results` (pk and system id): a
-    # relationship of their own, so that a shallow load never stands in for the deep one.
-    target_refs: Mapped[list[Experiment]] = relationship(
-        secondary=analysis_target, lazy="raise", viewonly=True, order_by=Experiment.id
-    )
-    reference_refs: Mapped[list[Experiment]] = relationship(
-        secondary=analysis_reference, lazy="raise", viewonly=True, order_by=Experiment.id
-    )
-    analyses: Mapped[list["Analysis"]] = relationship(
+    # Linked analyses are shown as pks only: summaries (see `Experiment.results`).
+    analyses: Mapped[list["AnalysisSummary"]] = relationship(
         secondary=analysis_analysis,
         primaryjoin=lambda: Analysis.id == analysis_analysis.c.from_analysis_id,
-        secondaryjoin=lambda: Analysis.id == analysis_analysis.c.to_analysis_id,
+        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
         lazy="raise",
-        order_by=lambda: Analysis.id,
+        order_by=lambda: AnalysisSummary.id,
+    )
+
+
+class ExperimentSummary(Base):
+    """An experiment's pk and system id, a class of its own on the experiment table: what
+    an experiment's `results` show of their experiments."""
+
+    # An alias: a join between this class and `Experiment` names two tables, not one.
+    __table__ = Experiment.__table__.alias("experiment_summary")
+    __mapper_args__ = {"include_properties": ["id", "system_id"]}
+
+
+class AnalysisSummary(Base):
+    """What an experiment's `results` and an analysis' `analyses` show of an analysis, a
+    class of its own on the analysis table (so never confused with a full `Analysis`)."""
+
+    # An alias: `Analysis.analyses` joins the analysis table to itself.
+    __table__ = Analysis.__table__.alias("analysis_summary")
+    __mapper_args__ = {
+        "include_properties": [
+            "id",
+            "status",
+            "results",
+            "storage_url",
+            "run_time",
+            "wait_time",
+            "application_id",
+        ]
+    }
+
+    application: Mapped[Application] = relationship(lazy="raise", viewonly=True)
+    target_refs: Mapped[list[ExperimentSummary]] = relationship(
+        secondary=analysis_target, lazy="raise", viewonly=True, order_by=ExperimentSummary.id
+    )
+    reference_refs: Mapped[list[ExperimentSummary]] = relationship(
+        secondary=analysis_reference,
+        lazy="raise",
+        viewonly=True,
+        order_by=ExperimentSummary.id,
+    )
+    analyses: Mapped[list["AnalysisSummary"]] = relationship(
+        secondary=analysis_analysis,
+        primaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.from_analysis_id,
+        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
+        lazy="raise",
+        viewonly=True,
+        order_by=lambda: AnalysisSummary.id,
     )
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Float, case, cast, literal, select, update
+from sqlalchemy import Float, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from labapi.isabl.models import (
     Aliquot,
     Analysis,
     AnalysisStatus,
+    AnalysisSummary,
     Application,
     Assembly,
     Center,
@@ -405,10 +406,10 @@ def result_options() -> list[_AbstractLoad]:
     experiments by pk and system id, linked analyses by pk."""
     return [
         selectinload(Experiment.results).options(
-            selectinload(Analysis.application).options(*application_service.options()),
-            selectinload(Analysis.target_refs),
-            selectinload(Analysis.reference_refs),
-            selectinload(Analysis.analyses),
+            selectinload(AnalysisSummary.application).options(*application_service.options()),
+            selectinload(AnalysisSummary.target_refs),
+            selectinload(AnalysisSummary.reference_refs),
+            selectinload(AnalysisSummary.analyses),
         )
     ]
 
@@ -466,7 +467,7 @@ class AnalysisService(IsablService):
         "application": ApplicationService(Application),
         "targets": experiment_service,
         "references": experiment_service,
-        "analyses": AnalysisRefService(Analysis),
+        "analyses": AnalysisRefService(AnalysisSummary),
         "project_level_analysis": project_service,
         "individual_level_analysis": individual_service,
     }
@@ -580,6 +581,16 @@ class IndividualTreeService(IndividualService):
         samples = selectinload(Individual.samples).options(*sample_service.options(), experiments)
         return [*super().options(), samples]
 
+    async def get(self, *, session: AsyncSession, ident: str) -> Any:
+        """The individual (found as any detail is), then its tree.
+
+        The tree is read without `populate_existing`: its samples load their individual
+        again (this one) along a path that does not load `samples`, which would reset them.
+        """
+        found = await individual_service.get(session=session, ident=ident)
+        stmt = select(Individual).where(Individual.id == found.id).options(*self.options())
+        return (await session.scalars(stmt)).one()
+
 
 individual_tree_service = IndividualTreeService(Individual)
 
@@ -596,7 +607,7 @@ class MinutesSince(FunctionElement[float]):
 @compiles(MinutesSince, "postgresql")
 def _minutes_pg(element: MinutesSince, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 60)"
+    return f"(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMP WITH TIME ZONE) - {start})) / 60)"
 
 
 @compiles(MinutesSince, "sqlite")
@@ -611,7 +622,8 @@ async def bulk_update_status(
     """Set `status` and `ran_by` of the analyses `ids` in one UPDATE, with the same
     life-cycle stamps as a PATCH; returns how many analyses changed."""
     now = utcnow()
-    moment = cast(literal(now, UTCDateTime()), DateTime(timezone=True))
+    # No CAST: SQLite would read `CAST(text AS DATETIME)` as a number.
+    moment = literal(now, UTCDateTime())
     leaving_started = Analysis.status == AnalysisStatus.STARTED
     values: dict[str, Any] = {
         "status": status,
