@@ -832,3 +832,32 @@ class TestProtectedDeletes:
         await make_analysis(session, project_level_analysis=project)
         assert_problem(await client.delete(f"{PREFIX}/projects/{project.id}"), 409)
         assert await session.get(Project, project.id) is not None
+
+
+class TestOpenAPI:
+    async def test_the_reference_operation_ids_are_documented(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        document = (await client.get("/openapi.json")).json()
+        operations = {
+            operation["operationId"]
+            for path in document["paths"].values()
+            for operation in path.values()
+        }
+        generated = {
+            f"{resource}_{action}"
+            for resource in ("analyses", "applications", "clients", "custom_fields", "signals")
+            for action in ("list", "create", "read", "update", "partial_update", "delete")
+        }
+        extra = {
+            "analyses_bulk_update",
+            "individuals_tree_list",
+            "individuals_tree_read",
+            "system_id_read",
+            "send_email_create",
+            "warmup_list",
+        }
+        assert generated | extra <= operations
+        paths = document["paths"]
+        assert "patch" in paths[f"{PREFIX}/analyses/bulk_update"]
+        assert "get" in paths[f"{PREFIX}/individuals/tree/{{id}}"]
