@@ -8,20 +8,20 @@ at the end. A missing server is an error, never a skip.
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import Executable, delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from labapi.auth.models import Permission, User
+from labapi.auth.models import Permission, Token, User
 from labapi.auth.passwords import hash_password
 from labapi.auth.tokens import issue_token
-from labapi.core.db import create_engine, get_session
+from labapi.core.db import create_engine, create_sessionmaker, get_session
 from labapi.core.migrate import upgrade
 from labapi.core.settings import Settings
 from labapi.main import create_app
@@ -187,3 +187,38 @@ async def client(
     """An HTTP client acting as a superuser, its requests sharing the test's session."""
     async with client_as(app, session, superuser) as client:
         yield client
+
+
+@asynccontextmanager
+async def committing_client(
+    engine: AsyncEngine, username: str, cleanup: Sequence[Executable] = ()
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A superuser's client whose every request gets its own session that commits for
+    real, as in production (racing requests). Afterwards the `cleanup` statements run,
+    then the user and its keys are deleted."""
+    sessions = create_sessionmaker(engine)
+    async with sessions() as setup:
+        user = User(username=username, is_superuser=True)
+        setup.add(user)
+        await setup.flush()
+        key = await issue_token(setup, user)
+        await setup.commit()
+    app = create_app(settings_for(engine))
+
+    async def own_session() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session:
+            yield session
+
+    app.dependency_overrides[get_session] = own_session
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            client.headers["Authorization"] = f"Token {key}"
+            yield client
+    finally:
+        async with sessions() as done:
+            for statement in cleanup:
+                await done.execute(statement)
+            await done.execute(delete(Token).where(Token.user_id == user.id))
+            await done.execute(delete(User).where(User.id == user.id))
+            await done.commit()

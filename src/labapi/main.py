@@ -23,6 +23,7 @@ from labapi.auth.throttle import LoginThrottle
 from labapi.core.db import create_engine, create_sessionmaker
 from labapi.core.settings import Settings, get_settings
 from labapi.facility.specs import REGISTRY as FACILITY_REGISTRY
+from labapi.isabl import endpoints as isabl_endpoints
 from labapi.isabl import files, submissions
 from labapi.isabl.specs import REGISTRY as ISABL_REGISTRY
 
@@ -75,10 +76,11 @@ def create_app(
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.registry = registry
-    # Hand-written routes first: `analyses/stream/<id>`, `submissions/download` … must win
-    # over `<resource>/<id>`, which would take them otherwise.
+    # Hand-written routes first: `analyses/stream/<id>`, `submissions/download`,
+    # `individuals/tree` … must win over `<resource>/<id>`, which would take them otherwise.
     for router in (
         *auth_endpoints.ROUTERS,
+        isabl_endpoints.router,
         *files.ROUTERS,
         *submissions.ROUTERS,
         *build_routers(registry),
@@ -99,7 +101,11 @@ def create_app(
                 description=app.description,
                 routes=app.routes,
             )
-            bodies = (*body_schemas(registry), *auth_endpoints.AUTH_BODIES)
+            bodies = (
+                *body_schemas(registry),
+                *auth_endpoints.AUTH_BODIES,
+                *isabl_endpoints.BODIES,
+            )
             models = [(model, "validation") for model in bodies]
             _, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -35,6 +35,7 @@ OPEN = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", files.IGV_JS_PATH),
+    ("GET", "/api/v1/warmup"),
 }
 # The documentation (GET and HEAD, no trailing-slash twin).
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -54,6 +55,11 @@ CLOSED_EXTRA = {
     *((method, path) for method, path in files.CLOSED_ROUTES if not path.endswith("/")),
     ("GET", "/api/v1/submissions/download"),
     ("POST", "/api/v1/submissions/process/{id}"),
+    ("PATCH", "/api/v1/analyses/bulk_update"),
+    ("GET", "/api/v1/individuals/tree"),
+    ("GET", "/api/v1/individuals/tree/{id}"),
+    ("GET", "/api/v1/system_id/{system_id}"),
+    ("POST", "/api/v1/send_email"),
 }
 ACTION_ROUTES = {
     "list": ("GET", ""),
@@ -91,7 +97,7 @@ def all_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{id}", "1").replace("{key}", "MQ:1-abc")
+    return path.replace("{id}", "1").replace("{key}", "MQ:1-abc").replace("{system_id}", "X")
 
 
 def write_paths(spec: ResourceSpec, action: str, ident: str) -> list[str]:

@@ -10,14 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from labapi.auth.models import Token, User
-from labapi.auth.tokens import issue_token
-from labapi.core.db import create_sessionmaker, get_session
+from labapi.core.db import create_sessionmaker
 from labapi.isabl.models import Center, Tag
-from labapi.main import create_app
-from tests.conftest import settings_for
+from tests.conftest import committing_client
 
 PARALLEL = 12
 
@@ -25,30 +22,12 @@ PARALLEL = 12
 @pytest.fixture
 async def live_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose every request gets its own committed session."""
-    sessions = create_sessionmaker(engine)
-    async with sessions() as setup:
-        user = User(username="racer", is_superuser=True)
-        setup.add(user)
-        await setup.flush()
-        key = await issue_token(setup, user)
-        await setup.commit()
-    app = create_app(settings_for(engine))
-
-    async def own_session() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session:
-            yield session
-
-    app.dependency_overrides[get_session] = own_session
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        client.headers["Authorization"] = f"Token {key}"
+    cleanup = (
+        delete(Center).where(Center.acronym == "RACE"),
+        delete(Tag).where(Tag.name.like("race-%")),
+    )
+    async with committing_client(engine, "racer", cleanup) as client:
         yield client
-    async with sessions() as cleanup:
-        await cleanup.execute(delete(Center).where(Center.acronym == "RACE"))
-        await cleanup.execute(delete(Tag).where(Tag.name.like("race-%")))
-        await cleanup.execute(delete(Token).where(Token.user_id == user.id))
-        await cleanup.execute(delete(User).where(User.id == user.id))
-        await cleanup.commit()
 
 
 async def test_parallel_identical_get_or_create_makes_one_row(live_client, engine):

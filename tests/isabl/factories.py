@@ -12,8 +12,14 @@ from labapi.auth.models import User
 from labapi.isabl.models import (
     METHOD_CATEGORY,
     Aliquot,
+    Analysis,
+    AnalysisStatus,
+    AnalysisSummary,
+    Application,
     Assembly,
     Center,
+    Client,
+    CustomField,
     Disease,
     Experiment,
     Group,
@@ -23,6 +29,8 @@ from labapi.isabl.models import (
     Project,
     Sample,
     SampleCategory,
+    Signal,
+    SignalEndpoint,
     Species,
     Submission,
     Tag,
@@ -171,13 +179,69 @@ async def make_submission(session: AsyncSession, **overrides: Any) -> Submission
     return await save(session, Submission(**values))
 
 
+async def make_application(session: AsyncSession, **overrides: Any) -> Application:
+    """An application without assembly."""
+    n = unique()
+    values = _isabl({"name": f"Application {n}", "version": f"{n}.0"} | overrides)
+    return await save(session, Application(**values))
+
+
+async def make_analysis(session: AsyncSession, **overrides: Any) -> Analysis:
+    """A CREATED analysis of a new application, without experiments."""
+    values = _isabl({"targets": [], "references": [], "analyses": []} | overrides)
+    # Linked analyses are held as summaries.
+    values["analyses"] = [
+        await session.get(AnalysisSummary, linked.id) for linked in values["analyses"]
+    ]
+    if "application" not in values:
+        values["application"] = await make_application(session)
+    values["status"] = AnalysisStatus(values.get("status", AnalysisStatus.CREATED))
+    return await save(session, Analysis(**values))
+
+
+async def make_signal(session: AsyncSession, **overrides: Any) -> Signal:
+    """A signal on an analysis; the slug follows endpoint, id and import string."""
+    n = unique()
+    values = _isabl(
+        {"import_string": f"signals.signal_{n}", "target_endpoint": "analyses", "target_id": n}
+        | overrides
+    )
+    values["target_endpoint"] = SignalEndpoint(values["target_endpoint"])
+    importing = values["import_string"].replace(".", " ")
+    values.setdefault("slug", slugify(values["target_endpoint"], values["target_id"], importing))
+    return await save(session, Signal(**values))
+
+
+async def make_client(session: AsyncSession, **overrides: Any) -> Client:
+    """A client."""
+    values = _isabl({"slug": f"client-{unique()}"} | overrides)
+    return await save(session, Client(**values))
+
+
+async def make_custom_field(session: AsyncSession, **overrides: Any) -> CustomField:
+    """A string custom field of individuals."""
+    values = _isabl(
+        {
+            "model": "isabl_api.Individual",
+            "field_name": f"field_{unique()}",
+            "configuration": {"type": "string"},
+        }
+        | overrides
+    )
+    return await save(session, CustomField(**values))
+
+
 Factory = Callable[..., Awaitable[Any]]
 
 # One factory per resource of the registry, by resource name.
 FACTORIES: dict[str, Factory] = {
     "aliquots": make_aliquot,
+    "analyses": make_analysis,
+    "applications": make_application,
     "assemblies": make_assembly,
     "centers": make_center,
+    "clients": make_client,
+    "custom_fields": make_custom_field,
     "diseases": make_disease,
     "experiments": make_experiment,
     "groups": make_group,
@@ -185,6 +249,7 @@ FACTORIES: dict[str, Factory] = {
     "platforms": make_platform,
     "projects": make_project,
     "samples": make_sample,
+    "signals": make_signal,
     "tags": make_tag,
     "techniques": make_technique,
     "submissions": make_submission,

@@ -51,6 +51,22 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "owner": ("owner@alpha.org", "owner@beta.org"),
     "analyst": ("analyst@alpha.org", "analyst@beta.org"),
     "coordinator": ("coord@alpha.org", "coord@beta.org"),
+    "status": ("CREATED", "FAILED"),
+    "previous_status": ("STAGED", "STARTED"),
+    "ran_by": ("alpha", "beta"),
+    "results": ({"bam": "/alpha.bam"}, {"bam": "/beta.bam"}),
+    "run_time": (1.5, 2.5),
+    "wait_time": (10, 20),
+    "application_class": ("apps.Alpha", "apps.Beta"),
+    "url": ("https://alpha.org", "https://beta.org"),
+    "settings": ({"k": "alpha"}, {"k": "beta"}),
+    "import_string": ("signals.alpha", "signals.beta"),
+    "target_endpoint": ("analyses", "experiments"),
+    "target_id": (1, 2),
+    "field_name": ("alpha_field", "beta_field"),
+    "model": ("isabl_api.Individual", "isabl_api.Sample"),
+    "verbose_name": ("Alpha field", "Beta field"),
+    "configuration": ({"type": "string"}, {"type": "integer"}),
 }
 # Filters whose value is read from the first object's representation.
 FROM_REPRESENTATION = {

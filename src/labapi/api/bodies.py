@@ -5,7 +5,7 @@ credentials, the permission and the object are checked first: an unknown id is a
 a caller without credentials a 401 whatever the body holds.
 """
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import orjson
 from fastapi import Request
@@ -23,7 +23,7 @@ async def read_body(request: Request, schema: type[BodyT]) -> BodyT:
     try:
         if content_type.startswith(FORM_TYPES):
             form = await request.form()
-            payload: Any = {key: form.get(key) for key in form}
+            payload: Any = {key: _form_value(schema, key, form.getlist(key)) for key in form}
         else:
             raw = await request.body()
             payload = orjson.loads(raw) if raw.strip() else {}
@@ -51,6 +51,22 @@ def validate_payload(payload: Any, schema: type[BodyT]) -> BodyT:
                 for error in exc.errors(include_url=False)
             ],
         ) from None
+
+
+def _form_value(schema: type[BaseModel], key: str, values: list[Any]) -> Any:
+    """A form field's value: a list when the key is repeated or the schema's field is a
+    list (`recipients=a&recipients=b`), else its one value."""
+    field = schema.model_fields.get(key)
+    annotation = field.annotation if field is not None else None
+    if len(values) > 1 or _is_list(annotation):
+        return values
+    return values[0]
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        return True
+    return any(get_origin(arg) is list for arg in get_args(annotation))
 
 
 def _nul_at(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:

@@ -264,6 +264,37 @@ def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
     return ListQuery(reserved, conditions, filtered, ordered, order)
 
 
+async def limit_offset_list(
+    request: Request,
+    session: AsyncSession,
+    spec: ResourceSpec,
+    renderer: "Renderer",
+    options: Sequence[Any],
+) -> Response:
+    """One `{count, next, previous, results}` page of a resource's list request, its
+    objects loaded with `options` and rendered by `renderer` (extra endpoints such as
+    `individuals/tree` list this way too)."""
+    surface = spec.surface
+    query = parse_list_query(spec, request.url.query)
+    settings = request.app.state.settings
+    window = limit_offset_window(
+        query.reserved,
+        default=getattr(settings, surface.page_size_setting),
+        maximum=getattr(settings, surface.page_size_max_setting),
+    )
+    count = await count_rows(session, query.filtered, cap=window.count_limit)
+    rows = (await session.scalars(apply_window(query.ordered, window).options(*options))).all()
+    return ORJSONResponse(
+        limit_offset_envelope(
+            renderer.render(rows, _fields(request)),
+            count=count,
+            window=window,
+            base_url=str(request.url.replace(query="")),
+            query=request.url.query,
+        )
+    )
+
+
 STREAM_BATCH = 500
 
 
@@ -331,29 +362,17 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         )
 
     async def list_objects(request: Request, session: SessionDep) -> Response:
+        if surface.envelope == "limit_offset":
+            return await limit_offset_list(request, session, spec, renderer, service.options())
         query = parse_list_query(spec, request.url.query)
         settings = request.app.state.settings
         default = getattr(settings, surface.page_size_setting)
         maximum = getattr(settings, surface.page_size_max_setting)
-        if surface.envelope == "limit_offset":
-            window = limit_offset_window(query.reserved, default=default, maximum=maximum)
-        else:
-            window = page_window(query.reserved, default=default, maximum=maximum)
+        window = page_window(query.reserved, default=default, maximum=maximum)
         count = await count_rows(session, query.filtered, cap=window.count_limit)
         detail = spec.detail is not None and _flag(query.reserved, "detail")
         page = apply_window(query.ordered, window).options(*service.options(detail=detail))
         rendering = detail_renderer if detail else renderer
-        if surface.envelope == "limit_offset":
-            rows = (await session.scalars(page)).all()
-            return ORJSONResponse(
-                limit_offset_envelope(
-                    renderer.render(rows, _fields(request)),
-                    count=count,
-                    window=window,
-                    base_url=str(request.url.replace(query="")),
-                    query=request.url.query,
-                )
-            )
         total = await session.scalar(
             select(func.count()).select_from(model).where(*base_criteria(spec, query.reserved))
         )

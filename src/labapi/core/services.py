@@ -180,7 +180,11 @@ class ModelService:
         if isinstance(data, dict):
             return dict(data)
         if hasattr(data, "model_dump"):
-            return dict(data.model_dump(exclude_unset=True))
+            # Declared fields only: a schema that keeps unknown keys (for create-only
+            # checks) must not let `created` or `submitted` through to the model.
+            declared = type(data).model_fields
+            dumped = data.model_dump(exclude_unset=True)
+            return {key: value for key, value in dumped.items() if key in declared}
         if isinstance(data, int):
             return {"pk": data}
         return {self.scalar_field: data}
@@ -238,6 +242,7 @@ class ModelService:
         )
         if created_by is not None and hasattr(self.model, "created_by"):
             values.setdefault("created_by", created_by)
+        await self.check(session=session, values=values, obj=None, loc=loc)
         obj = self.model(**values)
         try:
             async with session.begin_nested():
@@ -252,6 +257,17 @@ class ModelService:
                 f"this {self.model.__name__} clashes with a stored one: {exc.orig}"
             ) from None
         return await self.reload(session=session, obj=obj), True
+
+    async def check(
+        self,
+        *,
+        session: AsyncSession,
+        values: dict[str, Any],
+        obj: Any | None,
+        loc: tuple[str | int, ...],
+    ) -> None:
+        """Validation that needs the database (a 400 raised here writes nothing); `obj` is
+        None on create. The default checks nothing."""
 
     async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
         """Work that needs the new row's id (system ids), inside the creating savepoint;
@@ -296,6 +312,7 @@ class ModelService:
             session=session, values=values, loc=("body",), created_by=actor
         )
         values = self.derive(values, obj)
+        await self.check(session=session, values=values, obj=obj, loc=("body",))
         try:
             # The changes are made inside the savepoint (`begin_nested` flushes what is
             # pending first): a clash rolls back only them and the session stays usable.

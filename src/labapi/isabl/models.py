@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -345,6 +346,25 @@ class Experiment(IsablModel):
         JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
     )
     bam_files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Reverse relations of analyses, read-only; `results` are the finished ones (SPEC §5).
+    analyses_as_target: Mapped[list["Analysis"]] = relationship(
+        secondary="analysis_target", lazy="raise", viewonly=True, order_by="Analysis.id"
+    )
+    analyses_as_reference: Mapped[list["Analysis"]] = relationship(
+        secondary="analysis_reference", lazy="raise", viewonly=True, order_by="Analysis.id"
+    )
+    # Summaries, not analyses: a summary loaded here never stands in for (nor, under
+    # populate_existing, resets) an analysis loaded in full elsewhere in the same request.
+    results: Mapped[list["AnalysisSummary"]] = relationship(
+        secondary="analysis_target",
+        secondaryjoin=lambda: and_(
+            AnalysisSummary.id == analysis_target.c.analysis_id,
+            AnalysisSummary.status.in_(RESULT_STATUSES),
+        ),
+        lazy="raise",
+        viewonly=True,
+        order_by="AnalysisSummary.id",
+    )
 
     @property
     def aliquot_identifier(self) -> str | None:
@@ -400,3 +420,206 @@ for _model in (Individual, Sample, Experiment):
         foreign_keys=[_model.submission_id],  # type: ignore[attr-defined]
     )
 del _model
+
+
+class Application(IsablModel):
+    """A versioned pipeline, maybe bound to an assembly; its analyses run it."""
+
+    __tablename__ = "application"
+    # A NULL assembly matches NULL (SPEC §5): PostgreSQL is told so; SQLite serialises
+    # writers, so its get-or-create never races.
+    __table_args__ = (
+        UniqueConstraint("name", "version", "assembly_id", postgresql_nulls_not_distinct=True),
+    )
+    get_or_create_key = ("name", "version", "assembly")
+
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    assembly_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Assembly.id, ondelete="RESTRICT"), index=True
+    )
+    assembly: Mapped[Assembly | None] = relationship(lazy="raise")
+    application_class: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(300))
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AnalysisStatus(enum.StrEnum):
+    """Analysis life-cycle states: the reference's, plus REJECTED."""
+
+    CREATED = "CREATED"
+    FAILED = "FAILED"
+    FINISHED = "FINISHED"
+    IN_PROGRESS = "IN_PROGRESS"
+    REJECTED = "REJECTED"
+    STAGED = "STAGED"
+    STARTED = "STARTED"
+    SUBMITTED = "SUBMITTED"
+    SUCCEEDED = "SUCCEEDED"
+
+
+# The analyses an experiment shows as its `results`.
+RESULT_STATUSES = (AnalysisStatus.SUCCEEDED, AnalysisStatus.IN_PROGRESS)
+
+
+def _link_table(name: str, left: str, right: str, right_table: str) -> Table:
+    """A many-to-many link from analyses; both sides cascade, as Django's M2M rows do."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(left, ForeignKey("analysis.id", ondelete="CASCADE"), primary_key=True),
+        Column(
+            right, ForeignKey(f"{right_table}.id", ondelete="CASCADE"), primary_key=True, index=True
+        ),
+    )
+
+
+analysis_target = _link_table("analysis_target", "analysis_id", "experiment_id", "experiment")
+analysis_reference = _link_table("analysis_reference", "analysis_id", "experiment_id", "experiment")
+analysis_analysis = _link_table(
+    "analysis_analysis", "from_analysis_id", "to_analysis_id", "analysis"
+)
+
+
+class Analysis(IsablModel):
+    """One run of an application on target and reference experiments, or on a whole
+    project or individual (the `*_level_analysis` merges)."""
+
+    __tablename__ = "analysis"
+    # No fixed key: (level, application) only when a level is set (`AnalysisService.find`).
+    # NULLs are distinct here on purpose: without a level, every POST is a new analysis.
+    __table_args__ = (
+        UniqueConstraint("project_level_analysis_id", "application_id"),
+        UniqueConstraint("individual_level_analysis_id", "application_id"),
+    )
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey(Application.id, ondelete="RESTRICT"), index=True
+    )
+    application: Mapped[Application] = relationship(lazy="raise")
+    status: Mapped[AnalysisStatus] = mapped_column(
+        enum_column(AnalysisStatus), default=AnalysisStatus.CREATED, index=True
+    )
+    previous_status: Mapped[AnalysisStatus | None] = mapped_column(enum_column(AnalysisStatus))
+    submitted: Mapped[dt.datetime | None] = mapped_column(index=True)
+    started: Mapped[dt.datetime | None] = mapped_column(index=True)
+    finished: Mapped[dt.datetime | None] = mapped_column(index=True)
+    wait_time: Mapped[float | None]
+    run_time: Mapped[float | None]
+    ran_by: Mapped[str | None] = mapped_column(String(150), index=True)
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    project_level_analysis_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Project.id, ondelete="RESTRICT"), index=True
+    )
+    project_level_analysis: Mapped[Project | None] = relationship(lazy="raise")
+    individual_level_analysis_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Individual.id, ondelete="RESTRICT"), index=True
+    )
+    individual_level_analysis: Mapped[Individual | None] = relationship(lazy="raise")
+    targets: Mapped[list[Experiment]] = relationship(
+        secondary=analysis_target, lazy="raise", order_by=Experiment.id
+    )
+    references: Mapped[list[Experiment]] = relationship(
+        secondary=analysis_reference, lazy="raise", order_by=Experiment.id
+    )
+    # Linked analyses are shown as pks only: summaries (see `Experiment.results`).
+    analyses: Mapped[list["AnalysisSummary"]] = relationship(
+        secondary=analysis_analysis,
+        primaryjoin=lambda: Analysis.id == analysis_analysis.c.from_analysis_id,
+        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
+        lazy="raise",
+        order_by=lambda: AnalysisSummary.id,
+    )
+
+
+class ExperimentSummary(Base):
+    """An experiment's pk and system id, a class of its own on the experiment table: what
+    an experiment's `results` show of their experiments."""
+
+    # An alias: a join between this class and `Experiment` names two tables, not one.
+    __table__ = Experiment.__table__.alias("experiment_summary")
+    __mapper_args__ = {"include_properties": ["id", "system_id"]}
+
+
+class AnalysisSummary(Base):
+    """What an experiment's `results` and an analysis' `analyses` show of an analysis, a
+    class of its own on the analysis table (so never confused with a full `Analysis`)."""
+
+    # An alias: `Analysis.analyses` joins the analysis table to itself.
+    __table__ = Analysis.__table__.alias("analysis_summary")
+    __mapper_args__ = {
+        "include_properties": [
+            "id",
+            "status",
+            "results",
+            "storage_url",
+            "run_time",
+            "wait_time",
+            "application_id",
+        ]
+    }
+
+    application: Mapped[Application] = relationship(lazy="raise", viewonly=True)
+    target_refs: Mapped[list[ExperimentSummary]] = relationship(
+        secondary=analysis_target, lazy="raise", viewonly=True, order_by=ExperimentSummary.id
+    )
+    reference_refs: Mapped[list[ExperimentSummary]] = relationship(
+        secondary=analysis_reference,
+        lazy="raise",
+        viewonly=True,
+        order_by=ExperimentSummary.id,
+    )
+    analyses: Mapped[list["AnalysisSummary"]] = relationship(
+        secondary=analysis_analysis,
+        primaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.from_analysis_id,
+        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
+        lazy="raise",
+        viewonly=True,
+        order_by=lambda: AnalysisSummary.id,
+    )
+
+
+class SignalEndpoint(enum.StrEnum):
+    """The resources a signal may point at."""
+
+    analyses = "analyses"
+    experiments = "experiments"
+
+
+class Signal(IsablModel):
+    """A record of a client-side signal (a hook) that ran, or failed, on an object."""
+
+    __tablename__ = "signal"
+    __table_args__ = (UniqueConstraint("import_string", "target_endpoint", "target_id"),)
+    get_or_create_key = ("import_string", "target_endpoint", "target_id")
+
+    import_string: Mapped[str] = mapped_column(String(1000))
+    target_endpoint: Mapped[SignalEndpoint] = mapped_column(enum_column(SignalEndpoint))
+    target_id: Mapped[int] = mapped_column(index=True)
+    slug: Mapped[str] = mapped_column(String(1100), index=True)
+
+
+class Client(IsablModel):
+    """The settings of one isabl_cli installation (or of the backend), by slug."""
+
+    __tablename__ = "client"
+    get_or_create_key = ("slug",)
+
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CustomField(IsablModel):
+    """A definition of a key of some model's `custom_fields`: its values are validated
+    against `configuration["type"]` on every write."""
+
+    __tablename__ = "custom_field"
+    __table_args__ = (UniqueConstraint("model", "field_name"),)
+    get_or_create_key = ("model", "field_name")
+
+    model: Mapped[str] = mapped_column(String(100))
+    field_name: Mapped[str] = mapped_column(String(100))
+    verbose_name: Mapped[str | None] = mapped_column(String(200))
+    configuration: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,6 +1,7 @@
 """Request and response bodies of the Isabl surface (SPEC §5 representations)."""
 
 import datetime as dt
+import enum
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,14 @@ from pydantic import (
     model_validator,
 )
 
-from labapi.isabl.models import Gender, Method, SampleCategory, Species
+from labapi.isabl.models import (
+    AnalysisStatus,
+    Gender,
+    Method,
+    SampleCategory,
+    SignalEndpoint,
+    Species,
+)
 
 BIGINT = Field(default=None, ge=-(2**63), le=2**63 - 1)
 
@@ -368,16 +376,21 @@ class IndividualIn(ByPk, IndividualCreate):
 
 
 # -------------------------------------------------------------------- samples
-class SampleRead(IsablRead):
-    """A sample, its individual and disease nested."""
+class SampleFields(IsablRead):
+    """A sample without its individual (as nested in an individual's tree)."""
 
     identifier: str
     system_id: str | None = None
     category: SampleCategory
     collection_days: int | None = None
-    individual: IndividualRead
     disease: DiseaseRead | None = None
     submission: int | None = Field(default=None, validation_alias="submission_id")
+
+
+class SampleRead(SampleFields):
+    """A sample, its individual and disease nested."""
+
+    individual: IndividualRead
 
 
 class SampleWrite(IsablWrite):
@@ -480,12 +493,57 @@ class ProjectIn(ByPk, ProjectCreate):
 
 
 # ---------------------------------------------------------------- experiments
-class ExperimentRead(IsablRead):
-    """An experiment with its sample, aliquot, technique, platform and projects nested."""
+class ExperimentRef(Schema):
+    """An experiment named by pk and system id (in an experiment's `results`)."""
+
+    pk: int
+    system_id: str | None = None
+
+
+class ResultApplication(Schema):
+    """The application of an experiment's result, its assembly by name."""
+
+    pk: int
+    name: str
+    version: str
+    assembly: str | None = None
+
+    @field_validator("assembly", mode="before")
+    @classmethod
+    def _assembly_name(cls, value: Any) -> Any:
+        return getattr(value, "name", value)
+
+
+def _pks(value: Any) -> Any:
+    """Related objects as their pks, at most 50 (SPEC §5: `analyses` on GET)."""
+    if isinstance(value, list):
+        return [getattr(item, "id", item) for item in value[:50]]
+    return value
+
+
+class ExperimentResult(Schema):
+    """An analysis that targets an experiment and succeeded or is in progress."""
+
+    pk: int
+    status: AnalysisStatus
+    results: dict[str, Any] = {}
+    storage_url: str | None = None
+    run_time: float | None = None
+    wait_time: float | None = None
+    application: ResultApplication
+    targets: list[ExperimentRef] = Field(default=[], validation_alias="target_refs")
+    references: list[ExperimentRef] = Field(default=[], validation_alias="reference_refs")
+    analyses: list[int] = []
+
+    _results = field_validator("results", mode="before")(_never_null)
+    _analyses = field_validator("analyses", mode="before")(_pks)
+
+
+class ExperimentFields(IsablRead):
+    """An experiment without its sample (as nested in a sample's tree)."""
 
     identifier: str | None = None
     system_id: str | None = None
-    sample: SampleRead
     aliquot: AliquotRead | None = None
     aliquot_id: str | None = Field(default=None, validation_alias="aliquot_identifier")
     technique: TechniqueRead
@@ -495,8 +553,15 @@ class ExperimentRead(IsablRead):
     raw_data: list[Any] | None = None
     bam_files: dict[str, Any] = {}
     submission: int | None = Field(default=None, validation_alias="submission_id")
+    results: list[ExperimentResult] = []
 
     _bam_files = field_validator("bam_files", mode="before")(_never_null)
+
+
+class ExperimentRead(ExperimentFields):
+    """An experiment with its sample, aliquot, technique, platform and projects nested."""
+
+    sample: SampleRead
 
 
 class ExperimentWrite(IsablWrite):
@@ -568,3 +633,279 @@ class SubmissionProcess(Schema):
     commit: bool = Field(
         default=False, description="Whether to commit actions produced by submission_form."
     )
+
+
+class ExperimentIn(ByPk, ExperimentCreate):
+    """An experiment nested in a body (an analysis' targets and references)."""
+
+
+class AssemblyIn(ByPk, AssemblyCreate):
+    """An assembly nested in a body."""
+
+
+# --------------------------------------------------------------------- trees
+class SampleTree(SampleFields):
+    """A sample of an individual's tree, with its experiments."""
+
+    experiment_set: list[ExperimentFields] = Field(default=[], validation_alias="experiments")
+
+
+class IndividualTree(IndividualRead):
+    """An individual with its samples, each with its experiments."""
+
+    sample_set: list[SampleTree] = Field(default=[], validation_alias="samples")
+
+
+# --------------------------------------------------------------- applications
+class ApplicationRead(IsablRead):
+    """An application, its assembly nested."""
+
+    name: str
+    version: str
+    assembly: AssemblyRead | None = None
+    application_class: str | None = None
+    description: str | None = None
+    url: str | None = None
+    results: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+
+    _objects = field_validator("results", "settings", mode="before")(_never_null)
+
+
+class ApplicationWrite(IsablWrite):
+    """Fields of an application that may change."""
+
+    application_class: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Class used to execute it."
+    )
+    assembly: AssemblyIn | None = None
+    description: str | None = None
+    url: str | None = Field(default=None, min_length=1, max_length=300)
+    results: dict[str, Any] | None = Field(default=None, description="Results specification.")
+    settings: dict[str, Any] | None = Field(default=None, description="Configuration.")
+
+    _objects = field_validator("results", "settings", mode="after")(_never_null)
+
+
+class ApplicationCreate(IsablCreate, ApplicationWrite):
+    """Get or create an application by (name, version, assembly); no assembly matches no
+    assembly."""
+
+    name: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=100)
+
+
+class ApplicationUpdate(ApplicationWrite):
+    """Update an application (name and version are create-only)."""
+
+
+class ApplicationIn(ByPk, ApplicationCreate):
+    """An application nested in a body."""
+
+
+# ------------------------------------------------------------------- analyses
+class PkIn(Schema):
+    """An object named only by its pk (a bare integer or `{"pk": n}`)."""
+
+    pk: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"pk": value}
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return {"pk": int(value)}
+        return value
+
+
+class AnalysisRead(IsablRead):
+    """An analysis: application, experiments and levels nested, `analyses` as pks."""
+
+    application: ApplicationRead
+    status: AnalysisStatus
+    previous_status: AnalysisStatus | None = None
+    submitted: dt.datetime | None = None
+    started: dt.datetime | None = None
+    finished: dt.datetime | None = None
+    wait_time: float | None = None
+    run_time: float | None = None
+    ran_by: str | None = None
+    results: dict[str, Any] = {}
+    targets: list[ExperimentRead] = []
+    references: list[ExperimentRead] = []
+    analyses: list[int] = Field(default=[], description="Linked analyses, at most 50.")
+    project_level_analysis: ProjectRead | None = None
+    individual_level_analysis: IndividualRead | None = None
+
+    _results = field_validator("results", mode="before")(_never_null)
+    _analyses = field_validator("analyses", mode="before")(_pks)
+
+
+RAN_BY = Field(default=None, pattern=r"^[\w.@+-]+$", max_length=150)
+
+
+class AnalysisWrite(IsablWrite):
+    """Fields of an analysis that may change; a new `status` stamps the life-cycle."""
+
+    status: AnalysisStatus = Field(
+        default=AnalysisStatus.CREATED, description="Analysis current status."
+    )
+    ran_by: str | None = RAN_BY
+    results: dict[str, Any] | None = Field(
+        default=None, description="Analysis results as reported by application."
+    )
+    targets: list[ExperimentIn] | None = None
+    references: list[ExperimentIn] | None = None
+    analyses: list[PkIn] | None = Field(
+        default=None, description="Linked analyses. GET value limited to 50, POST unlimited."
+    )
+    project_level_analysis: ProjectIn | None = None
+    individual_level_analysis: IndividualIn | None = None
+
+    _results = field_validator("results", mode="after")(_never_null)
+
+
+class AnalysisCreate(IsablCreate, AnalysisWrite):
+    """Get or create an analysis: by (project_level_analysis, application) or
+    (individual_level_analysis, application) when a level is set, else always new."""
+
+    application: ApplicationIn
+
+
+class AnalysisUpdate(AnalysisWrite):
+    """Update an analysis."""
+
+    application: ApplicationIn | None = None
+
+
+class BulkStatus(enum.StrEnum):
+    """The statuses `analyses/bulk_update` may set."""
+
+    STAGED = "STAGED"
+    SUBMITTED = "SUBMITTED"
+
+
+class AnalysesBulkUpdate(Schema):
+    """Set the status (and `ran_by`) of many analyses at once."""
+
+    ids: list[int] = Field(description="A list of analyses keys.")
+    status: BulkStatus
+    ran_by: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+
+
+# -------------------------------------------------------------------- signals
+class SignalRead(IsablRead):
+    """A signal record."""
+
+    import_string: str
+    target_endpoint: SignalEndpoint
+    target_id: int
+    slug: str
+
+
+IMPORT_STRING = Field(min_length=1, max_length=1000, description="Signal import string.")
+
+
+class SignalCreate(IsablCreate):
+    """Get or create a signal by (import_string, target_endpoint, target_id)."""
+
+    import_string: str = IMPORT_STRING
+    target_endpoint: SignalEndpoint = Field(description="Resource the signal is related to.")
+    target_id: int = Field(ge=0, le=2147483647, description="Related instance identifier.")
+
+
+class SignalUpdate(IsablWrite):
+    """Update a signal (its target is create-only)."""
+
+    import_string: str = IMPORT_STRING
+
+
+# -------------------------------------------------------------------- clients
+class ClientRead(IsablRead):
+    """A client's settings."""
+
+    slug: str
+    settings: dict[str, Any] = {}
+
+    _settings = field_validator("settings", mode="before")(_never_null)
+
+
+class ClientUpdate(IsablWrite):
+    """Update a client's settings (the slug is create-only)."""
+
+    settings: dict[str, Any] | None = None
+
+    _settings = field_validator("settings", mode="after")(_never_null)
+
+
+class ClientCreate(IsablCreate, ClientUpdate):
+    """Get or create a client by slug."""
+
+    slug: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[-a-zA-Z0-9_]+$",
+        description="Uniquely identify this client instance.",
+    )
+
+
+# -------------------------------------------------------------- custom fields
+class FieldType(enum.StrEnum):
+    """The JSON types a custom field's values may have."""
+
+    string = "string"
+    integer = "integer"
+    number = "number"
+    boolean = "boolean"
+    object = "object"
+    array = "array"
+
+
+class CustomFieldRead(IsablRead):
+    """A custom field definition."""
+
+    model: str
+    field_name: str
+    verbose_name: str | None = None
+    configuration: dict[str, Any] = {}
+
+    _configuration = field_validator("configuration", mode="before")(_never_null)
+
+
+class Configuration(Schema):
+    """How a custom field's values are checked: a JSON `type`, maybe `choices`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: FieldType
+    choices: list[Any] | None = None
+
+
+class CustomFieldUpdate(IsablWrite):
+    """Update a definition (model and field name are create-only)."""
+
+    configuration: Configuration
+    verbose_name: str | None = Field(default=None, max_length=200)
+
+
+class CustomFieldCreate(IsablCreate, CustomFieldUpdate):
+    """Get or create a definition by (model, field_name)."""
+
+    model: str = Field(min_length=1, max_length=100, description="Model e.g. isabl_api.Individual.")
+    field_name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^(_?[a-z0-9]+)+$",
+        description="Only lower case and under scores (e.g. field_name).",
+    )
+
+
+# ---------------------------------------------------------------------- email
+class EmailIn(Schema):
+    """An e-mail to send (form-encoded, `recipients` repeated)."""
+
+    recipients: list[str] = Field(min_length=1)
+    subject: str = Field(min_length=1, max_length=998)
+    content: str
+    html_template: str | None = None

@@ -5,8 +5,12 @@ from labapi.isabl import schemas as s
 from labapi.isabl import services
 from labapi.isabl.models import (
     Aliquot,
+    Analysis,
+    Application,
     Assembly,
     Center,
+    Client,
+    CustomField,
     Disease,
     Experiment,
     Group,
@@ -14,6 +18,7 @@ from labapi.isabl.models import (
     Platform,
     Project,
     Sample,
+    Signal,
     Submission,
     Tag,
     Technique,
@@ -143,6 +148,8 @@ EXPERIMENTS = ResourceSpec(
         **BASE_ALIASES,
         "aliquot_id": "aliquot__identifier",
         "individual": "sample__individual",
+        # `has_bam_for=GRCh37`: a BAM file is registered for that assembly.
+        "has_bam_for": "bam_files__has_key",
     },
     search=("identifier", "system_id"),
 )
@@ -157,10 +164,76 @@ PROJECTS = ResourceSpec(
     search=("title", "short_title"),
 )
 
+APPLICATIONS = ResourceSpec(
+    name="applications",
+    model=Application,
+    read=s.ApplicationRead,
+    create=s.ApplicationCreate,
+    update=s.ApplicationUpdate,
+    service=services.application_service,
+    aliases=BASE_ALIASES,
+    search=("name", "version", "application_class"),
+)
+ANALYSES = ResourceSpec(
+    name="analyses",
+    model=Analysis,
+    title="analysis",
+    read=s.AnalysisRead,
+    create=s.AnalysisCreate,
+    update=s.AnalysisUpdate,
+    service=services.analysis_service,
+    aliases={
+        **BASE_ALIASES,
+        "name": "application__name",
+        "version": "application__version",
+        "description": "application__description",
+        # The projects of the analysis' targets.
+        "projects": "targets__projects",
+        # The reference spells it so (Django's id -> pk rename reached this name too).
+        "indivpkual_level_analysis": "individual_level_analysis",
+    },
+    search=("status", "ran_by", "application__name", "application__version"),
+)
+SIGNALS = ResourceSpec(
+    name="signals",
+    model=Signal,
+    read=s.SignalRead,
+    create=s.SignalCreate,
+    update=s.SignalUpdate,
+    service=services.signal_service,
+    aliases=BASE_ALIASES,
+    search=("import_string", "slug", "target_endpoint"),
+)
+CLIENTS = ResourceSpec(
+    name="clients",
+    model=Client,
+    read=s.ClientRead,
+    create=s.ClientCreate,
+    update=s.ClientUpdate,
+    service=services.client_service,
+    aliases=BASE_ALIASES,
+    search=("slug",),
+)
+CUSTOM_FIELDS = ResourceSpec(
+    name="custom_fields",
+    model=CustomField,
+    title="custom field",
+    read=s.CustomFieldRead,
+    create=s.CustomFieldCreate,
+    update=s.CustomFieldUpdate,
+    service=services.custom_field_service,
+    aliases=BASE_ALIASES,
+    search=("field_name", "model", "verbose_name"),
+)
+
 REGISTRY: tuple[ResourceSpec, ...] = (
     ALIQUOTS,
+    ANALYSES,
+    APPLICATIONS,
     ASSEMBLIES,
     CENTERS,
+    CLIENTS,
+    CUSTOM_FIELDS,
     DISEASES,
     EXPERIMENTS,
     GROUPS,
@@ -168,6 +241,7 @@ REGISTRY: tuple[ResourceSpec, ...] = (
     PLATFORMS,
     PROJECTS,
     SAMPLES,
+    SIGNALS,
     TAGS,
     TECHNIQUES,
 )

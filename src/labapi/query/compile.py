@@ -11,7 +11,7 @@ from sqlalchemy.orm import RelationshipDirection
 from sqlalchemy.sql.elements import ColumnElement
 
 from labapi.core.errors import ErrorItem, QueryError
-from labapi.query.grammar import Condition, Lookup
+from labapi.query.grammar import OPERATORS, Condition, Lookup
 from labapi.query.operators import (
     BOOL_VALUES,
     BUILDERS,
@@ -174,6 +174,18 @@ def _check_storable(raw: str) -> None:
         raise ValueError_(f"{raw!r} is not valid text") from None
 
 
+def alias_operator(lookup: Lookup, aliases: dict[str, str]) -> Lookup:
+    """An alias may end with an operator (`has_bam_for` -> `bam_files__has_key`); it
+    applies when the lookup itself has none."""
+    target = aliases.get("__".join(lookup.path))
+    if target is None or lookup.op != "exact":
+        return lookup
+    *path, last = target.split("__")
+    if path and last in OPERATORS:
+        return Lookup(tuple(path), last)
+    return lookup
+
+
 def compile_lookup(
     model: type[Any],
     lookup: Lookup,
@@ -186,6 +198,7 @@ def compile_lookup(
     Raises:
         QueryError: unknown field or operator (always), _BadValue: a value that does not fit.
     """
+    lookup = alias_operator(lookup, aliases or {})
     field = resolve(model, lookup.path, param, aliases)
     op, kind = lookup.op, field.value_kind
     if op not in OPERATORS_BY_KIND[kind]:

@@ -171,10 +171,18 @@ def field_names(model: type[Any]) -> list[str]:
     return sorted({*columns, *relations, "pk"} | ({"uupk"} if "uuid" in columns else set()))
 
 
-def expand_alias(path: tuple[str, ...], aliases: dict[str, str]) -> tuple[str, ...]:
-    """Apply a resource alias when the whole path is the alias (`tags` -> `tags__name`)."""
+def expand_alias(
+    path: tuple[str, ...], aliases: dict[str, str], model: type[Any] | None = None
+) -> tuple[str, ...]:
+    """Apply a resource alias when the whole path is the alias (`tags` -> `tags__name`),
+    or when the path starts with an alias that is no field of `model` (`projects__pk` ->
+    `targets__projects__pk` on analyses)."""
     if len(path) >= 1 and "__".join(path) in aliases:
         return tuple(aliases["__".join(path)].split("__"))
+    if model is not None and len(path) > 1 and path[0] in aliases:
+        columns, relations = _public(sa_inspect(model))
+        if path[0] not in columns and path[0] not in relations:
+            return (*aliases[path[0]].split("__"), *path[1:])
     return path
 
 
@@ -198,7 +206,7 @@ def resolve(
     Raises:
         QueryError: a segment names no public field, or a transform does not fit.
     """
-    path = expand_alias(path, aliases or {})
+    path = expand_alias(path, aliases or {}, model)
     mapper: Mapper[Any] = sa_inspect(model)
     hops: list[Hop] = []
     for index, segment in enumerate(path):
