@@ -15,7 +15,7 @@ from labapi.api import ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
 from labapi.api.limits import BodyLimitMiddleware
-from labapi.api.openapi import problem_schemas
+from labapi.api.openapi import complete_responses, problem_schemas
 from labapi.api.responses import ORJSONResponse
 from labapi.auth import endpoints as auth_endpoints
 from labapi.auth.specs import USERS
@@ -97,6 +97,7 @@ def create_app(
             components.update(problem_schemas())
             for name, definition in definitions.get("$defs", {}).items():
                 components.setdefault(name, definition)
+            complete_responses(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

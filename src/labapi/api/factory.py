@@ -286,7 +286,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             endpoint,
             [method],
             operation_id=f"{spec.name}_{action}",
-            responses=problem_responses(action),
+            responses={**problem_responses(action), **kw.pop("extra_responses", {})},
             **kw,
         )
 
@@ -369,6 +369,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             status_code=201,
             response_model=spec.read,
             openapi_extra=request_body(spec.create),
+            extra_responses={200: {"model": spec.read, "description": "Found, unchanged"}},
         )
 
     async def read_object(request: Request, obj: Any = Loaded) -> Response:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -50,6 +51,13 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _json_loads(text: str | bytes) -> Any:
+    # orjson, not json: PostgreSQL prints a stored 1.2e29 as a 30-digit integer, which
+    # json.loads turns into an int that no JSON response can render (orjson stops at 64
+    # bits); orjson reads it back as the float it was.
+    return orjson.loads(text)
+
+
 def is_sqlite(url: str) -> bool:
     """Whether a database URL points at SQLite."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -69,7 +77,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=settings.echo_sql)
+        engine = create_async_engine(url, echo=settings.echo_sql, json_deserializer=_json_loads)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
@@ -83,6 +91,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         connect_args=connect_args,
         echo=settings.echo_sql,
+        json_deserializer=_json_loads,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout,
