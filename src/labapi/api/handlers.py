@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +27,7 @@ from labapi.core.errors import (
     QueryError,
     ValidationFailed,
 )
+from labapi.core.faults import service_unavailable, sqlstate
 
 log = logging.getLogger("labapi")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -130,16 +131,14 @@ _CLIENT_SQLSTATES = {
 }
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) or getattr(
-        getattr(orig, "__cause__", None), "sqlstate", None
-    )
-
-
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, DBAPIError)
-    state = _sqlstate(exc)
+    unavailable = service_unavailable(exc)
+    if unavailable is not None:
+        log.warning("%s %s: %s (%r)", request.method, request.url.path, unavailable.detail, exc)
+        return problem(request, unavailable)
+    if not isinstance(exc, DBAPIError):
+        return await _unexpected(request, exc)
+    state = sqlstate(exc)
     if state in _CLIENT_SQLSTATES:
         kind, msg = _CLIENT_SQLSTATES[state]
         if request.method in ("GET", "HEAD"):
@@ -171,5 +170,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LabapiError, _labapi_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+    # Database faults (core.faults) are handled here, inside the request-id middleware,
+    # rather than by the catch-all, which runs outside it and re-raises to the server.
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(OSError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

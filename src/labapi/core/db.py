@@ -86,7 +86,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
         server_settings["search_path"] = settings.database_schema
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-    connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
+    # asyncpg's own connect timeout is 60 s: an unreachable server would hold requests
+    # that long.
+    connect_args: dict[str, Any] = {"timeout": settings.database_connect_timeout}
+    if server_settings:
+        connect_args["server_settings"] = server_settings
     return create_async_engine(
         url,
         connect_args=connect_args,

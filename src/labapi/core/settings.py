@@ -18,7 +18,10 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     pool_size: int = 10
     pool_max_overflow: int = 10
+    # Seconds a request waits for a free pooled connection before its 503.
     pool_timeout: float = 10.0
+    # Seconds a new PostgreSQL connection may take before the request is a 503.
+    database_connect_timeout: float = 5.0
 
     # Isabl limit/offset pagination (DRF LimitOffsetPagination)
     page_size_default: int = 100
