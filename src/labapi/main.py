@@ -14,7 +14,7 @@ import labapi
 from labapi.api import ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
-from labapi.api.limits import BodyLimitMiddleware
+from labapi.api.limits import BodyLimitMiddleware, QueryLimitMiddleware
 from labapi.api.openapi import complete_responses, problem_schemas
 from labapi.api.responses import ORJSONResponse
 from labapi.auth import endpoints as auth_endpoints
@@ -78,6 +78,11 @@ def create_app(
     app.include_router(ops.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        QueryLimitMiddleware,
+        max_bytes=settings.max_query_string_bytes,
+        max_params=settings.max_query_params,
+    )
     if settings.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestIdMiddleware)

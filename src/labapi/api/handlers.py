@@ -129,6 +129,19 @@ _CLIENT_SQLSTATES = {
     "22021": ("invalid_value", "a value holds a character the database refuses (NUL)"),
     "22P05": ("invalid_value", "a value holds a character the database cannot store"),
 }
+_TOO_COMPLEX = ("invalid_parameter", "the query has more conditions than the database takes")
+_CLIENT_SQLSTATES.update({"54000": _TOO_COMPLEX, "54001": _TOO_COMPLEX, "54023": _TOO_COMPLEX})
+# SQLite has no SQLSTATEs: its messages. Its only user function that can raise is REGEXP
+# past its time budget (core.db).
+_CLIENT_SQLITE_MESSAGES = {
+    "user-defined function raised exception": (
+        "invalid_regex",
+        "the regular expression is too costly to evaluate",
+    ),
+    "Expression tree is too large": _TOO_COMPLEX,
+    "too many SQL variables": _TOO_COMPLEX,
+    "too many terms in compound SELECT": _TOO_COMPLEX,
+}
 
 
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -139,8 +152,12 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
     if not isinstance(exc, DBAPIError):
         return await _unexpected(request, exc)
     state = sqlstate(exc)
-    if state in _CLIENT_SQLSTATES:
-        kind, msg = _CLIENT_SQLSTATES[state]
+    known = _CLIENT_SQLSTATES.get(state or "")
+    if known is None:
+        message = str(exc.orig)
+        known = next((v for k, v in _CLIENT_SQLITE_MESSAGES.items() if k in message), None)
+    if known is not None:
+        kind, msg = known
         if request.method in ("GET", "HEAD"):
             return problem(request, QueryError([ErrorItem(("query",), msg, kind)]))
         return problem(request, ValidationFailed(msg, [ErrorItem(("body",), msg, kind)]))

@@ -7,11 +7,14 @@ and `lower()` / LIKE made unicode- and case-correct, so that the query language 
 same thing on both databases.
 """
 
+import time
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import regex
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -30,11 +33,44 @@ def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    return regex.compile(pattern)
+
+
+class RegexBudget:
+    """SQLite's REGEXP, run by Python in the database thread, where nothing can interrupt
+    it: `re` backtracks for ever on `(.*a){12}$`. This one uses the `regex` module (the
+    same syntax) and a time budget per statement shared by every row; past it the
+    function raises, SQLite fails the statement, and the handler answers 400."""
+
+    def __init__(self, budget_ms: int) -> None:
+        self.budget = budget_ms / 1000
+        self.deadline = time.monotonic() + self.budget
+
+    def restart(self) -> None:
+        """A new statement gets the whole budget."""
+        self.deadline = time.monotonic() + self.budget
+
+    def regexp(self, pattern: str, value: str | None) -> bool | None:
+        """`value REGEXP pattern` (SQLAlchemy's argument order)."""
+        if value is None or pattern is None:
+            return None
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("regular expression budget spent")
+        return _compiled(pattern).search(value, timeout=remaining) is not None
+
+
+def _on_sqlite_connect(dbapi_connection: Any, record: Any, budget_ms: int) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin): the driver's legacy mode
     # would run SAVEPOINTs outside the transaction.
     dbapi_connection.isolation_level = None
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # Replaces the dialect's own REGEXP (registered before this listener runs).
+    budget = RegexBudget(budget_ms)
+    record.info["regex_budget"] = budget
+    dbapi_connection.create_function("regexp", 2, budget.regexp, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # LIKE is case-sensitive, as it is on PostgreSQL; ilike goes through lower().
@@ -42,6 +78,12 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _on_sqlite_execute(conn: Any, *_args: Any) -> None:
+    budget = conn.info.get("regex_budget")
+    if budget is not None:
+        budget.restart()
 
 
 def _on_sqlite_begin(conn: Any) -> None:
@@ -78,7 +120,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=settings.echo_sql, json_deserializer=_json_loads)
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        budget_ms = settings.sqlite_regex_budget_ms
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            lambda conn, record: _on_sqlite_connect(conn, record, budget_ms),
+        )
+        event.listen(engine.sync_engine, "before_cursor_execute", _on_sqlite_execute)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     server_settings: dict[str, str] = {}

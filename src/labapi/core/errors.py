@@ -11,6 +11,7 @@
     ├── MethodNotAllowed           405  LAB203
     ├── Conflict                   409  LAB202  a write that clashes with stored rows
     ├── PayloadTooLarge            413  LAB204
+    ├── UriTooLong                 414  LAB205  the query string is too long
     └── ServiceUnavailable         503  LAB501  the database cannot be reached
 
 No web framework is imported here: `query/` raises these too. `api/handlers.py` renders them.
@@ -118,6 +119,12 @@ class PayloadTooLarge(LabapiError):
     """The body is larger than the configured limit."""
 
     status, code, slug, title = 413, "LAB204", "payload-too-large", "Payload too large"
+
+
+class UriTooLong(LabapiError):
+    """The query string is longer than the configured limit."""
+
+    status, code, slug, title = 414, "LAB205", "uri-too-long", "URI too long"
 
 
 # Query errors: one code per kind of mistake, grouped like PostgREST's PGRST1xx.

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = ["*"]
     # PostgreSQL statement timeout in milliseconds (0: none).
     statement_timeout_ms: int = 30000
+    # Time one SQLite statement may spend in REGEXP (Python) before it is a 400.
+    sqlite_regex_budget_ms: int = 1000
+    # Query strings longer than this are a 414; more parameters than this a 400 (SQLite
+    # refuses expressions nested deeper than 1000: every filter adds a level or three).
+    max_query_string_bytes: int = 65536
+    max_query_params: int = 300
     # Outgoing mail; without an SMTP host, mail is only kept in the outbox table and logged.
     smtp_host: str | None = None
     smtp_port: int = 25
