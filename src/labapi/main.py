@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import labapi
-from labapi.api import ops
+from labapi.api import observability, ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
 from labapi.api.limits import BodyLimitMiddleware, QueryLimitMiddleware
@@ -57,6 +57,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         engine = create_engine(settings)
+        app.state.engine = engine  # for the pool metrics
         try:
             yield {"sessionmaker": create_sessionmaker(engine)}
         finally:
@@ -85,6 +86,7 @@ def create_app(
     )
     if settings.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    observability.install(app, metrics_public=settings.metrics_public)
     app.add_middleware(RequestIdMiddleware)
 
     def openapi() -> dict[str, Any]:

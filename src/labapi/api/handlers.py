@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from labapi.api.observability import request_id_var
 from labapi.api.responses import ProblemResponse
 from labapi.core.errors import (
     BadRequest,
@@ -46,6 +47,8 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every log line written while this request is served carries its id.
+        token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,7 +57,10 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 def request_id(request: Request) -> str:
@@ -167,7 +173,13 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     rid = request_id(request)
     log.error(
-        "internal error on %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
+        "internal error on %s %s [request %s]",
+        request.method,
+        request.url.path,
+        rid,
+        exc_info=exc,
+        # This runs after the request-id middleware has let go of the contextvar.
+        extra={"request_id": rid},
     )
     body = {
         "type": "/problems/internal-error",

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     facility_page_size_default: int = 50
     facility_page_size_max: int = 10000
 
+    # Logs: "json" (one object per line, with the request id) or "text".
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # /metrics answers without credentials when true (a scraper inside the network).
+    metrics_public: bool = False
+    # On SIGTERM, seconds uvicorn lets in-flight requests finish before it stops.
+    shutdown_grace_seconds: int = 30
+
     system_id_prefix: str = "ISB"
     host: str = "127.0.0.1"
     port: int = 8000
