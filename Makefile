@@ -70,7 +70,10 @@ lint: $(STAMP) ## ruff check, format check and the project AST checks
 type: $(STAMP) ## mypy --strict on core/ and query/
 	$(BIN)/mypy
 
+soak: $(STAMP) ## 10 minutes of wrk at saturation on PostgreSQL (127.0.0.1); report in var/soak/
+	$(BIN)/python scripts/soak.py --seconds $${SOAK_SECONDS:-600}
+
 up: ## Start labapi and PostgreSQL with docker compose
 	docker compose -f docker/compose.yaml up --build
 
-.PHONY: help install run migrate revision demo test test-deps test-sqlite test-pg test-isabl-cli lint type up vendor-igv
+.PHONY: help install run migrate revision demo test test-deps test-sqlite test-pg test-isabl-cli lint type soak up vendor-igv

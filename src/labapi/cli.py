@@ -64,6 +64,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, create the first superuser if needed, serve with uvicorn."""
     import uvicorn
 
+    from labapi.api.observability import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
     migrate(settings)
     password = asyncio.run(ensure_admin(settings))
     if password:
@@ -83,7 +86,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         workers=args.workers,
-        log_level="info",
+        # Logging is ours (JSON lines, one access line per request with its id).
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import labapi
-from labapi.api import ops
+from labapi.api import observability, ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
 from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
-from labapi.api.limits import BodyLimitMiddleware
-from labapi.api.openapi import problem_schemas
+from labapi.api.limits import BodyLimitMiddleware, QueryLimitMiddleware
+from labapi.api.openapi import complete_responses, problem_schemas
 from labapi.api.responses import ORJSONResponse
 from labapi.auth import endpoints as auth_endpoints
 from labapi.auth.specs import USERS
@@ -60,6 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         engine = create_engine(settings)
+        app.state.engine = engine  # for the pool metrics
         try:
             yield {"sessionmaker": create_sessionmaker(engine)}
         finally:
@@ -89,8 +90,14 @@ def create_app(
     app.include_router(ops.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        QueryLimitMiddleware,
+        max_bytes=settings.max_query_string_bytes,
+        max_params=settings.max_query_params,
+    )
     if settings.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    observability.install(app, metrics_public=settings.metrics_public)
     app.add_middleware(RequestIdMiddleware)
 
     def openapi() -> dict[str, Any]:
@@ -112,6 +119,7 @@ def create_app(
             components.update(problem_schemas())
             for name, definition in definitions.get("$defs", {}).items():
                 components.setdefault(name, definition)
+            complete_responses(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -357,7 +357,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             endpoint,
             [method],
             operation_id=f"{spec.name}_{action}",
-            responses=problem_responses(action),
+            responses={**problem_responses(action), **kw.pop("extra_responses", {})},
             **kw,
         )
 
@@ -435,6 +435,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             status_code=201,
             response_model=spec.read,
             openapi_extra=request_body(spec.create),
+            extra_responses={200: {"model": spec.read, "description": "Found, unchanged"}},
         )
 
     if "describe" in spec.actions:

@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from labapi.api.observability import request_id_var
 from labapi.api.responses import ProblemResponse
 from labapi.core.errors import (
     BadRequest,
@@ -27,6 +28,7 @@ from labapi.core.errors import (
     QueryError,
     ValidationFailed,
 )
+from labapi.core.faults import service_unavailable, sqlstate
 
 log = logging.getLogger("labapi")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -45,6 +47,8 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every log line written while this request is served carries its id.
+        token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -53,7 +57,10 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 def request_id(request: Request) -> str:
@@ -128,20 +135,35 @@ _CLIENT_SQLSTATES = {
     "22021": ("invalid_value", "a value holds a character the database refuses (NUL)"),
     "22P05": ("invalid_value", "a value holds a character the database cannot store"),
 }
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) or getattr(
-        getattr(orig, "__cause__", None), "sqlstate", None
-    )
+_TOO_COMPLEX = ("invalid_parameter", "the query has more conditions than the database takes")
+_CLIENT_SQLSTATES.update({"54000": _TOO_COMPLEX, "54001": _TOO_COMPLEX, "54023": _TOO_COMPLEX})
+# SQLite has no SQLSTATEs: its messages. Its only user function that can raise is REGEXP
+# past its time budget (core.db).
+_CLIENT_SQLITE_MESSAGES = {
+    "user-defined function raised exception": (
+        "invalid_regex",
+        "the regular expression is too costly to evaluate",
+    ),
+    "Expression tree is too large": _TOO_COMPLEX,
+    "too many SQL variables": _TOO_COMPLEX,
+    "too many terms in compound SELECT": _TOO_COMPLEX,
+}
 
 
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, DBAPIError)
-    state = _sqlstate(exc)
-    if state in _CLIENT_SQLSTATES:
-        kind, msg = _CLIENT_SQLSTATES[state]
+    unavailable = service_unavailable(exc)
+    if unavailable is not None:
+        log.warning("%s %s: %s (%r)", request.method, request.url.path, unavailable.detail, exc)
+        return problem(request, unavailable)
+    if not isinstance(exc, DBAPIError):
+        return await _unexpected(request, exc)
+    state = sqlstate(exc)
+    known = _CLIENT_SQLSTATES.get(state or "")
+    if known is None:
+        message = str(exc.orig)
+        known = next((v for k, v in _CLIENT_SQLITE_MESSAGES.items() if k in message), None)
+    if known is not None:
+        kind, msg = known
         if request.method in ("GET", "HEAD"):
             return problem(request, QueryError([ErrorItem(("query",), msg, kind)]))
         return problem(request, ValidationFailed(msg, [ErrorItem(("body",), msg, kind)]))
@@ -151,7 +173,13 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     rid = request_id(request)
     log.error(
-        "internal error on %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
+        "internal error on %s %s [request %s]",
+        request.method,
+        request.url.path,
+        rid,
+        exc_info=exc,
+        # This runs after the request-id middleware has let go of the contextvar.
+        extra={"request_id": rid},
     )
     body = {
         "type": "/problems/internal-error",
@@ -171,5 +199,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LabapiError, _labapi_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+    # Database faults (core.faults) are handled here, inside the request-id middleware,
+    # rather than by the catch-all, which runs outside it and re-raises to the server.
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(OSError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -34,8 +34,14 @@ class Problem(BaseModel):
 
 _STATUS_TEXT = {
     400: "Invalid parameter or body (problem+json, one `errors` entry per problem)",
+    401: "No valid credentials (Token, Bearer or Basic)",
+    403: "The user lacks the model permission this action needs",
     404: "No such object",
     409: "Conflicts with stored data",
+    413: "The body is larger than the configured limit",
+    414: "The query string is longer than the configured limit",
+    429: "Too many failed logins; `Retry-After` says when to try again",
+    503: "The database cannot be reached or is too busy; `Retry-After` says when to try again",
 }
 _WRITES = ("create", "update", "partial_update", "delete")
 _ACTION_STATUSES = {
@@ -50,11 +56,6 @@ _ACTION_STATUSES = {
 
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-# Every generated and extra route may answer these (authentication, permission).
-_AUTH_STATUSES = {
-    401: "No valid credentials (Token, Bearer or Basic)",
-    403: "The user lacks the model permission this action needs",
-}
 
 
 def problem_content() -> dict[str, Any]:
@@ -62,14 +63,40 @@ def problem_content() -> dict[str, Any]:
     return {"application/problem+json": {"schema": PROBLEM_REF}}
 
 
-def problem_responses(action: str) -> dict[int | str, dict[str, Any]]:
-    """The documented error responses of an action."""
-    statuses = {**_STATUS_TEXT, **_AUTH_STATUSES}
-    codes = (*_ACTION_STATUSES[action], 401) + ((403,) if action in _WRITES else ())
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Documented problem+json responses for these statuses."""
     return {
-        status: {"description": statuses[status], "content": problem_content()}
-        for status in sorted(codes)
+        status: {"description": _STATUS_TEXT[status], "content": problem_content()}
+        for status in sorted(set(statuses))
     }
+
+
+def problem_responses(action: str) -> dict[int | str, dict[str, Any]]:
+    """The documented error responses of a generated action (all need credentials)."""
+    return problems(*_ACTION_STATUSES[action], 401, *((403,) if action in _WRITES else ()))
+
+
+def complete_responses(document: dict[str, Any]) -> None:
+    """Document, on every operation, the statuses that come from the layers around the
+    handlers rather than from the handlers: FastAPI's 422 is our 400, a body may be a 413,
+    a query string a 414 or 400, credentials a 429 (Basic logins are throttled), the
+    database a 503 (every operation but `/healthz` may touch it)."""
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            statuses = [400, 414]
+            if responses.pop("422", None) is not None:
+                statuses.append(400)
+            if "requestBody" in operation:
+                statuses.append(413)
+            if "401" in responses:
+                statuses.append(429)
+            if path != "/healthz":
+                statuses.append(503)
+            for status, response in problems(*statuses).items():
+                responses.setdefault(str(status), response)
 
 
 def problem_schemas() -> dict[str, Any]:

@@ -6,12 +6,13 @@ from functools import cache
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Response
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from labapi.api.factory import add_route
 from labapi.api.responses import ORJSONResponse
 from labapi.core.db import SessionDep
 from labapi.core.errors import ServiceUnavailable
+from labapi.core.faults import service_unavailable
 from labapi.core.migrate import alembic_config
 
 router = APIRouter(tags=["operations"])
@@ -32,11 +33,14 @@ async def readyz(session: SessionDep) -> Response:
     """200 when the database answers and is migrated to head; 503 otherwise."""
     try:
         current = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except (OperationalError, DBAPIError, OSError) as exc:
-        cause = getattr(exc, "orig", exc)
-        raise ServiceUnavailable(
-            f"the database is not ready: {type(cause).__name__}", headers={"Retry-After": "5"}
-        ) from None
+    except (SQLAlchemyError, OSError) as exc:
+        unavailable = service_unavailable(exc)
+        if unavailable is None:  # e.g. no alembic_version table: not migrated
+            unavailable = ServiceUnavailable(
+                f"the database is not ready: {type(getattr(exc, 'orig', exc)).__name__}",
+                headers={"Retry-After": "5"},
+            )
+        raise unavailable from None
     head = head_revision()
     if current != head:
         raise ServiceUnavailable(

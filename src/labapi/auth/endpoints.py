@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from labapi.api.bodies import read_body
 from labapi.api.factory import add_route
-from labapi.api.openapi import request_body
+from labapi.api.openapi import problems, request_body
 from labapi.api.responses import ORJSONResponse, ProblemResponse
 from labapi.auth import schemas as s
 from labapi.auth.deps import CurrentUser, throttled_check
@@ -79,6 +79,7 @@ add_route(
     login,
     ["POST"],
     operation_id="rest-auth_login_create",
+    responses=problems(400, 429),
     summary="Log in",
     response_model=s.LoginKey,
     openapi_extra=request_body(s.Login),
@@ -100,6 +101,7 @@ for method in ("GET", "POST"):
         logout,
         [method],
         operation_id=f"rest-auth_logout_{'list' if method == 'GET' else 'create'}",
+        responses=problems(401),
         summary="Log out",
         response_model=s.Detail,
     )
@@ -124,6 +126,7 @@ add_route(
     password_change,
     ["POST"],
     operation_id="rest-auth_password_change_create",
+    responses=problems(400, 401),
     summary="Change password",
     response_model=s.Detail,
     openapi_extra=request_body(s.PasswordChange),
@@ -168,6 +171,7 @@ add_route(
     password_reset,
     ["POST"],
     operation_id="rest-auth_password_reset_create",
+    responses=problems(400),
     summary="Ask for a password reset",
     response_model=s.Detail,
     openapi_extra=request_body(s.PasswordReset),
@@ -197,6 +201,7 @@ add_route(
     password_reset_confirm,
     ["POST"],
     operation_id="rest-auth_password_reset_confirm_create",
+    responses=problems(400),
     summary="Reset a password",
     response_model=s.Detail,
     openapi_extra=request_body(s.PasswordResetConfirm),
@@ -249,6 +254,7 @@ add_route(
     registration,
     ["POST"],
     operation_id="rest-auth_registration_create",
+    responses=problems(400, 403),
     summary="Register",
     status_code=201,
     response_model=s.Detail,
@@ -289,6 +295,7 @@ add_route(
     verify_email,
     ["POST"],
     operation_id="rest-auth_registration_verify-email_create",
+    responses=problems(400),
     summary="Verify an e-mail address",
     response_model=s.Detail,
     openapi_extra=request_body(s.VerifyEmail),
@@ -299,6 +306,7 @@ add_route(
     confirm_email,
     ["GET"],
     operation_id="rest-auth_registration_account-confirm-email_read",
+    responses=problems(400),
     summary="Verify an e-mail address (link)",
     response_model=s.Detail,
 )
@@ -341,6 +349,7 @@ add_route(
     me,
     ["GET"],
     operation_id="rest-auth_user_read",
+    responses=problems(401),
     summary="The calling user",
     response_model=s.RestAuthUser,
 )
@@ -354,6 +363,7 @@ for method, action, schema in (
         _make_me_update(schema),
         [method],
         operation_id=f"rest-auth_user_{action}",
+        responses=problems(400, 401),
         summary="Update the calling user",
         response_model=s.RestAuthUser,
         openapi_extra=request_body(schema),
@@ -366,7 +376,13 @@ async def auth_check(user: CurrentUser) -> Response:
 
 
 add_route(
-    isabl, "/auth/", auth_check, ["GET"], operation_id="auth_list", summary="Authenticate user"
+    isabl,
+    "/auth/",
+    auth_check,
+    ["GET"],
+    operation_id="auth_list",
+    summary="Authenticate user",
+    responses=problems(401),
 )
 
 
@@ -452,6 +468,7 @@ add_route(
     preferences_read,
     ["GET"],
     operation_id="preferences_read",
+    responses=problems(401),
     summary="The caller's preferences",
     response_model=s.Preferences,
 )
@@ -465,6 +482,7 @@ for method, action, schema in (
         _make_preferences_update(schema),
         [method],
         operation_id=f"preferences_{action}",
+        responses=problems(400, 401, 403),
         summary="Update the caller's preferences",
         response_model=s.Preferences,
         openapi_extra=request_body(schema),
@@ -491,6 +509,7 @@ add_route(
     facility_token,
     ["POST"],
     operation_id="auth_token_create",
+    responses=problems(400, 429),
     summary="Get an API key",
     response_model=s.FacilityToken,
     openapi_extra=request_body(s.Login),

@@ -12,6 +12,7 @@
     ├── Conflict                   409  LAB202  a write that clashes with stored rows
     ├── PayloadTooLarge            413  LAB204
     ├── RangeNotSatisfiable        416  LAB205  a byte range outside the file
+    ├── UriTooLong                 414  LAB206  the query string is too long
     └── ServiceUnavailable         503  LAB501  the database cannot be reached
 
 No web framework is imported here: `query/` raises these too. `api/handlers.py` renders them.
@@ -125,6 +126,12 @@ class RangeNotSatisfiable(LabapiError):
     """No requested byte range overlaps the file; `Content-Range: bytes */<size>`."""
 
     status, code, slug, title = 416, "LAB205", "range-not-satisfiable", "Range not satisfiable"
+
+
+class UriTooLong(LabapiError):
+    """The query string is longer than the configured limit."""
+
+    status, code, slug, title = 414, "LAB206", "uri-too-long", "URI too long"
 
 
 # Query errors: one code per kind of mistake, grouped like PostgREST's PGRST1xx.

@@ -8,7 +8,7 @@ to do; the resource spec hands its service to the generated routes.
 from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import BigInteger, SmallInteger, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,14 @@ from labapi.core.models import Base, utcnow
 
 IDENTIFIER_FIELDS = ("system_id", "identifier", "name", "slug", "username", "email")
 NOT_FOUND = "Object not found try a different ID: {ident!r} matches no {model}"
+
+
+def pk_fits(model: Any, value: int) -> bool:
+    """Whether `value` fits the model's integer primary key. A larger one names no row;
+    sent to PostgreSQL it would be a driver error (asyncpg refuses to encode it), a 500."""
+    type_ = model.__mapper__.primary_key[0].type
+    bits = 64 if isinstance(type_, BigInteger) else 16 if isinstance(type_, SmallInteger) else 32
+    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
 
 
 class ModelService:
@@ -71,7 +79,7 @@ class ModelService:
             raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses.
         if ident.isascii() and ident.isdigit():
-            if int(ident) >= 2**63:
+            if not pk_fits(self.model, int(ident)):
                 raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
             stmt = stmt.where(self.model.id == int(ident))  # type: ignore[attr-defined]
         else:
@@ -205,7 +213,8 @@ class ModelService:
         values = self._coerce_input(data)
         pk = values.pop("pk", None)
         if pk is not None:
-            found = await session.get(self.model, pk, options=self.options())
+            fits = isinstance(pk, int) and pk_fits(self.model, pk)
+            found = await session.get(self.model, pk, options=self.options()) if fits else None
             if found is None:
                 raise ValidationFailed(
                     f"no {self.model.__name__} with pk {pk}",

@@ -18,7 +18,10 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     pool_size: int = 10
     pool_max_overflow: int = 10
+    # Seconds a request waits for a free pooled connection before its 503.
     pool_timeout: float = 10.0
+    # Seconds a new PostgreSQL connection may take before the request is a 503.
+    database_connect_timeout: float = 5.0
 
     # Isabl limit/offset pagination (DRF LimitOffsetPagination)
     page_size_default: int = 100
@@ -26,6 +29,14 @@ class Settings(BaseSettings):
     # facility pg/pg_size pagination
     facility_page_size_default: int = 50
     facility_page_size_max: int = 10000
+
+    # Logs: "json" (one object per line, with the request id) or "text".
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # /metrics answers without credentials when true (a scraper inside the network).
+    metrics_public: bool = False
+    # On SIGTERM, seconds uvicorn lets in-flight requests finish before it stops.
+    shutdown_grace_seconds: int = 30
 
     system_id_prefix: str = "ISB"
     host: str = "127.0.0.1"
@@ -51,6 +62,12 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = ["*"]
     # PostgreSQL statement timeout in milliseconds (0: none).
     statement_timeout_ms: int = 30000
+    # Time one SQLite statement may spend in REGEXP (Python) before it is a 400.
+    sqlite_regex_budget_ms: int = 1000
+    # Query strings longer than this are a 414; more parameters than this a 400 (SQLite
+    # refuses expressions nested deeper than 1000: every filter adds a level or three).
+    max_query_string_bytes: int = 65536
+    max_query_params: int = 300
     # Outgoing mail; without an SMTP host, mail is only kept in the outbox table and logged.
     smtp_host: str | None = None
     smtp_port: int = 25

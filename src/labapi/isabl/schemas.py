@@ -360,6 +360,10 @@ class IndividualWrite(IsablWrite):
 class IndividualCreate(IsablCreate, IndividualWrite):
     """Get or create an individual by (species, center, identifier)."""
 
+    # The Write base keeps unknown keys (extra="allow") and, coming last among the
+    # bases, would win: unknown keys (`created`, `system_id`, …) would reach the model.
+    model_config = ConfigDict(extra="ignore")
+
     identifier: str = IDENTIFIER
     species: Species = Field(description="Individual species.")
     center: CenterIn
@@ -404,6 +408,10 @@ class SampleWrite(IsablWrite):
 
 class SampleCreate(IsablCreate, SampleWrite):
     """Get or create a sample by (individual, category, identifier)."""
+
+    # The Write base keeps unknown keys (extra="allow") and, coming last among the
+    # bases, would win: unknown keys (`created`, `system_id`, …) would reach the model.
+    model_config = ConfigDict(extra="ignore")
 
     identifier: str = IDENTIFIER
     category: SampleCategory = Field(description="Sample category.")
@@ -486,6 +494,10 @@ class ProjectUpdate(IsablWrite):
 
 class ProjectCreate(IsablCreate, ProjectUpdate):
     """Create a project (no unique key: always new unless `pk` is given)."""
+
+    # The Write base keeps unknown keys (extra="allow") and, coming last among the
+    # bases, would win: unknown keys (`created`, `system_id`, …) would reach the model.
+    model_config = ConfigDict(extra="ignore")
 
 
 class ProjectIn(ByPk, ProjectCreate):
@@ -585,6 +597,10 @@ class ExperimentWrite(IsablWrite):
 
 class ExperimentCreate(IsablCreate, ExperimentWrite):
     """Get or create an experiment by (sample, aliquot, technique, identifier)."""
+
+    # The Write base keeps unknown keys (extra="allow") and, coming last among the
+    # bases, would win: unknown keys (`created`, `system_id`, …) would reach the model.
+    model_config = ConfigDict(extra="ignore")
 
     sample: SampleIn
     technique: TechniqueIn
