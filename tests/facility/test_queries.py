@@ -44,7 +44,11 @@ CASES: list[tuple[str, Any]] = [
             and row["count"] == 10
         ),
     ),
-    ("/api/substock/?count__gt=10&id__in=1,2,3,4", lambda row: row["count"] > 10),
+    # Ids are not reset between tests on PostgreSQL: the predicate checks the ids too.
+    (
+        "/api/substock/?count__gt=10&id__in=1,2,3,4",
+        lambda row: row["count"] > 10 and row["id"] in (1, 2, 3, 4),
+    ),
     (
         "/api/substock/?stock__date_of_birth__gte=2024-01-01",
         lambda row: row["date_of_birth"] >= "2024-01-01",

@@ -1,6 +1,6 @@
 """The file routes over HTTP, on real files in a temporary storage root: assemblies'
 reference files, experiments' BAMs and their IGV page, the slide viewer redirect, and the
-analyses routes on a stand-in for the Analysis model (any object with `id` and `results`).
+analyses routes on analyses created over HTTP.
 """
 
 import gzip
@@ -11,18 +11,16 @@ import re
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from labapi.auth.models import User
 from labapi.core import storage
-from labapi.core.errors import NotFound
 from labapi.isabl import files
 from labapi.main import create_app
 from tests.auth.conftest import assert_unauthorized
@@ -55,7 +53,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-def stand_in_results(root: Path) -> dict[str, Any]:
+def analysis_results(root: Path) -> dict[str, Any]:
+    """An analysis' `results`: files in the root, in both shapes, and ways out of it."""
     r = root / "results"
     return {
         "log": str(r / "log.txt"),
@@ -70,34 +69,10 @@ def stand_in_results(root: Path) -> dict[str, Any]:
     }
 
 
-class StandInAnalyses:
-    """What the analyses routes need of a service: `get` by identifier, 404 otherwise."""
-
-    def __init__(self, root: Path) -> None:
-        assembly = SimpleNamespace(name="GRCh37")
-        self.analysis = SimpleNamespace(
-            id=7, results=stand_in_results(root), application=SimpleNamespace(assembly=assembly)
-        )
-
-    async def get(self, *, session: AsyncSession, ident: str) -> Any:
-        if ident != "7":
-            raise NotFound(f"Object not found try a different ID: {ident!r}")
-        return self.analysis
-
-
 @pytest.fixture(scope="session")
 def files_app(engine: AsyncEngine, root: Path) -> FastAPI:
-    """The app with the storage root and a slide viewer, plus the analyses routes on the
-    stand-in (the real ones switch on when the Analysis model exists)."""
-    settings = settings_for(engine, storage_roots=[str(root)], slideviewer_url=SLIDES)
-    app = create_app(settings)
-    analyses = APIRouter(prefix="/api/v1")
-    added = files.add_analysis_routes(analyses, StandInAnalyses(root))  # type: ignore[arg-type]
-    assert len(added) == 8
-    app.include_router(analyses)
-    # First in line: once the real Analysis routes exist, the stand-in's still answer here.
-    app.router.routes.insert(0, app.router.routes.pop())
-    return app
+    """The app with the storage root and a slide viewer."""
+    return create_app(settings_for(engine, storage_roots=[str(root)], slideviewer_url=SLIDES))
 
 
 @pytest.fixture
@@ -349,9 +324,47 @@ class TestSlideViewer:
             files_app.state.settings = settings
 
 
-class TestAnalysesOnAStandIn:
-    async def test_download(self, client: httpx.AsyncClient, root: Path) -> None:
-        url = "/api/v1/analyses/download/7"
+@pytest.fixture
+async def analysis(
+    files_app: FastAPI, session: AsyncSession, superuser: User, assembly: Any, root: Path
+) -> int:
+    """The pk of an analysis made over HTTP: an application on `assembly` (whose
+    reference data has a FASTA), a target experiment, and `analysis_results`."""
+    async with client_as(files_app, session, superuser) as admin:
+        application = await created(
+            admin,
+            "applications",
+            {"name": "BWA", "version": "0.7.17", "assembly": {"pk": assembly.id}},
+        )
+        center = {"name": "MSK", "acronym": "MSK"}
+        patient = {"identifier": "P1", "species": "HUMAN", "center": center}
+        experiment = await created(
+            admin,
+            "experiments",
+            {
+                "identifier": "E1",
+                "sample": {"identifier": "S1", "category": "TUMOR", "individual": patient},
+                "technique": {"name": "Whole Genome", "method": "WG"},
+            },
+        )
+        body = {
+            "application": {"pk": application["pk"]},
+            "targets": [{"pk": experiment["pk"]}],
+            "results": analysis_results(root),
+        }
+        return int((await created(admin, "analyses", body))["pk"])
+
+
+async def created(client: httpx.AsyncClient, resource: str, body: dict[str, Any]) -> Any:
+    """POST a body that must create an object; its representation."""
+    response = await client.post(f"/api/v1/{resource}", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+class TestAnalyses:
+    async def test_download(self, client: httpx.AsyncClient, root: Path, analysis: int) -> None:
+        url = f"/api/v1/analyses/download/{analysis}"
         response = await client.get(url, params={"result": "table"})
         check(response, 200, (root / "results" / "table.tsv.gz").read_bytes())
         assert response.headers["content-type"] == "application/gzip"
@@ -360,6 +373,7 @@ class TestAnalysesOnAStandIn:
             "attachment; filename=\"table.tsv.gz\"; filename*=UTF-8''table.tsv.gz"
         )
         response = await client.get(url + "/", params={"result": "bam"})
+        check(response, 200, (root / "results" / "reads.bam").read_bytes())
         assert response.headers["content-type"] == "application/x-bam"
         for result, status in {
             "out": 403,
@@ -370,11 +384,11 @@ class TestAnalysesOnAStandIn:
             "nope": 404,
         }.items():
             check(await client.get(url, params={"result": result}), status, None)
-        check(await client.get("/api/v1/analyses/download/8?result=log"), 404, None)
+        check(await client.get(f"/api/v1/analyses/download/{analysis + 1}?result=log"), 404, None)
         check(await client.get(url), 400, None)
 
-    async def test_raw(self, client: httpx.AsyncClient) -> None:
-        url = "/api/v1/analyses/raw/7?result="
+    async def test_raw(self, client: httpx.AsyncClient, analysis: int) -> None:
+        url = f"/api/v1/analyses/raw/{analysis}?result="
         lines = [b"line %d\n" % i for i in range(10)]
         cases = {
             "log": b"".join(lines),
@@ -397,33 +411,79 @@ class TestAnalysesOnAStandIn:
             "log&lines=-1": 400,
             "log&offset=x": 400,
             "log&reverse=maybe": 400,
+            "nope": 404,
             "out": 403,
             "zero": 403,
         }.items():
             check(await client.get(url + query), status, None)
 
     async def test_stream_and_igv(
-        self, client: httpx.AsyncClient, anon: httpx.AsyncClient, root: Path
+        self,
+        client: httpx.AsyncClient,
+        anon: httpx.AsyncClient,
+        root: Path,
+        analysis: int,
+        assembly: Any,
     ) -> None:
         data = (root / "results" / "log.txt").read_bytes()
-        stream = "/api/v1/analyses/stream/7?result=log"
+        stream = f"/api/v1/analyses/stream/{analysis}?result=log"
         check(await client.get(stream, headers={"Range": "bytes=-7"}), 206, data[-7:])
         check(await client.get(stream + "&bytes=0-3"), 206, data[:4])
+        check(await client.get(f"/api/v1/analyses/stream/{analysis}?result=passwd"), 403, None)
+        check(await client.get(f"/api/v1/analyses/stream/{analysis}?result=nope"), 404, None)
         assert_unauthorized(await anon.get(stream))
+        igv = f"/api/v1/analyses/igv/{analysis}"
         for index in ("bai", None):
             params = {"result": "bam", "locus": "chr1:1-10"}
             if index:
                 params["result_index"] = index
-            response = await client.get("/api/v1/analyses/igv/7", params=params)
+            response = await client.get(igv, params=params)
             check(response, 200, None)
             config = igv_config(response.text)
             (track,) = config["tracks"]
-            assert config["genome"] == "hg19"  # the stand-in's application's assembly
-            check(await anon.get(track["indexURL"]), 200, b"BAI\x01")
+            assert f"/analyses/stream/{analysis}?result=bam&token=" in track["url"]
+            # The application's assembly has a FASTA: the page reads it through its link.
+            reference = config["reference"]
+            assert reference["name"] == assembly.name
+            assert f"/assemblies/stream/{assembly.id}?" in reference["fastaURL"]
+            assert config["loadDefaultGenomes"] is False
+            for url, expected in (
+                (track["indexURL"], b"BAI\x01"),
+                (reference["fastaURL"], GENOME),
+                (reference["indexURL"], b"chr1\t100\t6\t100\t101\n"),
+            ):
+                assert parse_qs(urlsplit(url).query)["token"]
+                check(await anon.get(url), 200, expected)
             check(await anon.get(track["url"], headers={"Range": "bytes=0-1"}), 206, b"\x1f\x8b")
-        check(await client.get("/api/v1/analyses/igv/7?result=nope"), 404, None)
-        check(await client.get("/api/v1/analyses/igv/7?result=bam&result_index=nope"), 404, None)
-        assert_unauthorized(await anon.get("/api/v1/analyses/igv/7?result=bam"))
+        check(await client.get(f"{igv}?result=nope"), 404, None)
+        check(await client.get(f"{igv}?result=bam&result_index=nope"), 404, None)
+        check(await client.get(f"/api/v1/analyses/igv/{analysis + 1}?result=bam"), 404, None)
+        assert_unauthorized(await anon.get(f"{igv}?result=bam"))
+
+    async def test_igv_without_a_fasta_names_the_genome(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        superuser: User,
+        files_app: FastAPI,
+        root: Path,
+    ) -> None:
+        bam = {"bam": {"url": str(root / "results" / "reads.bam")}}
+        async with client_as(files_app, session, superuser) as admin:
+            pks = []
+            for application in (
+                {"name": "BWA", "version": "1", "assembly": {"name": "GRCh37", "species": "HUMAN"}},
+                {"name": "BWA", "version": "2"},
+            ):
+                body = {"application": application, "results": bam}
+                pks.append((await created(admin, "analyses", body))["pk"])
+        genomes = []
+        for pk in pks:
+            response = await client.get(f"/api/v1/analyses/igv/{pk}?result=bam")
+            check(response, 200, None)
+            config = igv_config(response.text)
+            genomes.append((config.get("genome"), "reference" in config))
+        assert genomes == [("hg19", False), (None, False)]
 
 
 class TestLargeFiles:

@@ -611,3 +611,94 @@ async def _project(client: httpx.AsyncClient, title: str) -> Any:
     response = await client.post(f"{PREFIX}/projects", json={"title": title})
     assert response.status_code == 201
     return response.json()
+
+
+# Custom fields defined through the API, one per object of the form and per rule.
+DEFINITIONS = [
+    ("Individual", "age_at_diagnosis", {"type": "integer"}, "Age at diagnosis"),
+    ("isabl_api.Sample", "site", {"type": "string", "choices": ["blood", "marrow"]}, None),
+    ("aliquot", "volume", {"type": "number"}, "Volume (ml)"),
+    ("Experiment", "pooled", {"type": "boolean"}, None),
+]
+CUSTOM = ["individual.age_at_diagnosis", "sample.site", "aliquot.volume", "experiment.pooled"]
+
+
+@pytest.fixture
+async def definitions(client: httpx.AsyncClient) -> None:
+    """The custom fields of `DEFINITIONS`, created over HTTP."""
+    for model, name, configuration, verbose in DEFINITIONS:
+        body = {"model": model, "field_name": name, "configuration": configuration}
+        response = await client.post(
+            f"{PREFIX}/custom_fields", json=body | {"verbose_name": verbose}
+        )
+        assert response.status_code == 201, response.text
+
+
+class TestCustomFields:
+    async def test_the_template_has_a_column_per_custom_field(
+        self, client: httpx.AsyncClient, refs: dict[str, Any], definitions: None
+    ) -> None:
+        response = await client.get(f"{PREFIX}/submissions/download")
+        book = openpyxl.load_workbook(io.BytesIO(response.content))
+        sheet = book.worksheets[0]
+        header = [cell.value for cell in sheet[1]]
+        assert header == HEADER + CUSTOM
+        comments = {cell.value: cell.comment.text for cell in sheet[1]}
+        assert "Age at diagnosis (integer)" in comments["individual.age_at_diagnosis"]
+        assert "site (string)" in comments["sample.site"]
+        letter = openpyxl.utils.get_column_letter(header.index("sample.site") + 1)
+        site = [c.value for c in book["choices"][letter] if c.value is not None]
+        assert site == ["sample.site", "blood", "marrow"]
+        validated = {str(rng) for v in sheet.data_validations.dataValidation for rng in v.sqref}
+        assert any(rng.startswith(letter) for rng in validated)
+        # The example row, custom cells blank, still goes through.
+        report = await submit(client, response.content, commit=False)
+        assert report["status"] == "valid", report
+
+    async def test_a_dry_run_reports_bad_custom_values(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        refs: dict[str, Any],
+        definitions: None,
+    ) -> None:
+        bad = {
+            "individual.age_at_diagnosis": "old",
+            "sample.site": "skin",
+            "aliquot.volume": "a lot",
+            "experiment.pooled": "perhaps",
+        }
+        rows = [row(n=1) | bad, row(n=2, **{"sample.site": "blood"})]
+        rows.append(row(n=2, experiment_identifier="PATIENT-2-T-WGS2", **{"sample.site": "marrow"}))
+        report = await submit(client, workbook(rows, HEADER + CUSTOM), commit=False)
+        assert report["status"] == "invalid"
+        messages = {(e["row"], e["column"]): e["message"] for e in report["errors"]}
+        assert set(messages) == {(2, column) for column in CUSTOM} | {(4, "sample.site")}
+        assert messages[(2, "sample.site")] == "must be one of ['blood', 'marrow']"
+        assert messages[(2, "experiment.pooled")] == "must be of type boolean"
+        assert "another sample.site" in messages[(4, "sample.site")]
+        assert await counts(session) == dict.fromkeys(MODELS, 0)
+
+    async def test_a_commit_stores_good_values(
+        self, client: httpx.AsyncClient, refs: dict[str, Any], definitions: None
+    ) -> None:
+        good = {
+            "individual.age_at_diagnosis": 61,
+            "sample.site": "Marrow".lower(),
+            "aliquot.volume": "2.5",
+            "experiment.pooled": True,
+        }
+        # The second row's blanks take the first row's values; it adds none of its own.
+        rows = [row(n=1) | good, row(n=1, experiment_identifier="PATIENT-1-T-WGS2")]
+        report = await submit(client, workbook(rows, HEADER + CUSTOM), commit=True)
+        assert report["status"] == "committed", report
+        stored = {}
+        for level in MODELS:
+            body = (await client.get(f"{PREFIX}/{level}")).json()
+            stored[level] = [obj["custom_fields"] for obj in body["results"]]
+        assert stored == {
+            "individuals": [{"age_at_diagnosis": 61}],
+            "samples": [{"site": "marrow"}],
+            "aliquots": [{"volume": 2.5}],
+            "experiments": [{"pooled": True}, {}],
+        }

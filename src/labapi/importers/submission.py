@@ -15,6 +15,7 @@
 
 import datetime as dt
 import difflib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -45,6 +46,7 @@ from labapi.isabl import schemas as s
 from labapi.isabl.models import (
     Aliquot,
     Center,
+    CustomField,
     Disease,
     Experiment,
     Gender,
@@ -59,8 +61,10 @@ from labapi.isabl.models import (
     experiment_project,
 )
 from labapi.isabl.services import (
+    CUSTOM_FIELD_APP,
     _number,
     aliquot_system_id,
+    custom_value_problem,
     experiment_system_id,
     individual_system_id,
     next_number,
@@ -85,6 +89,8 @@ class Column:
     lookup: str = ""
     limit: tuple[type[BaseModel], str] | None = None  # the schema field whose limits apply
     example: Any = None
+    # A custom field's definition (`kind="custom"`); a dict, so kept out of eq and hash.
+    configuration: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -208,20 +214,46 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def custom_field_columns() -> tuple[Column, ...]:
-    """Columns for the custom fields defined for individuals, samples and experiments.
-
-    Hook: no custom-field definitions exist in this tree yet. When they do, return one
-    `Column(key, ("individual", "custom_fields.<name>"), comment, ...)` per definition:
-    `parse_form` already files a `custom_fields.<name>` target into that object's
-    `custom_fields`, and the template and the checks pick the columns up from here.
-    """
-    return ()
+# Where each model's custom fields go in a row (the model as `CustomField.model` names it).
+CUSTOM_TARGETS = {
+    f"{CUSTOM_FIELD_APP}.Individual": "individual",
+    f"{CUSTOM_FIELD_APP}.Sample": "sample",
+    f"{CUSTOM_FIELD_APP}.Aliquot": "aliquot",
+    f"{CUSTOM_FIELD_APP}.Experiment": "experiment",
+}
 
 
-def form_columns() -> tuple[Column, ...]:
-    """Every column of the form, custom fields included."""
-    return (*COLUMNS, *custom_field_columns())
+def custom_field_columns(definitions: Iterable[CustomField]) -> tuple[Column, ...]:
+    """One `<object>.<field_name>` column per custom field of individuals, samples,
+    aliquots and experiments, in that order; choices become a drop-down."""
+    order = list(CUSTOM_TARGETS)
+    columns = []
+    for definition in sorted(definitions, key=lambda d: (order.index(d.model), d.id)):
+        target = CUSTOM_TARGETS[definition.model]
+        configuration = dict(definition.configuration or {})
+        kind = configuration.get("type")
+        choices = configuration.get("choices")
+        comment = (
+            f"Custom field of the {target}: {definition.verbose_name or definition.field_name}"
+            + (f" ({kind})." if kind else ".")
+        )
+        columns.append(
+            Column(
+                f"{target}.{definition.field_name}",
+                (target, f"custom_fields.{definition.field_name}"),
+                comment,
+                kind="custom",
+                choices=tuple(str(c) for c in choices) if isinstance(choices, list) else (),
+                configuration=configuration,
+            )
+        )
+    return tuple(columns)
+
+
+def form_columns(lookups: "Lookups") -> tuple[Column, ...]:
+    """Every column of the form, the custom fields defined when `lookups` were read
+    included."""
+    return (*COLUMNS, *lookups.custom)
 
 
 NOTES = (
@@ -320,10 +352,12 @@ class Lookups:
 
     by_kind: dict[str, Lookup]
     methods: dict[int, str]  # technique pk -> method
+    custom: tuple[Column, ...] = ()  # the custom field columns
 
 
 async def load_lookups(session: AsyncSession) -> Lookups:
-    """Centers, diseases, techniques, platforms and projects, by every name they go by."""
+    """Centers, diseases, techniques, platforms and projects, by every name they go by,
+    and the custom fields of the form's objects."""
 
     async def rows(*columns: Any) -> list[Any]:
         return list((await session.execute(select(*columns).order_by(columns[0]))).all())
@@ -352,7 +386,14 @@ async def load_lookups(session: AsyncSession) -> Lookups:
         ),
         "project": Lookup.build("project", [(pk, str(pk), title) for pk, title in projects]),
     }
-    return Lookups(by_kind, {pk: str(method) for pk, _, _, method in techniques})
+    definitions = await session.scalars(
+        select(CustomField).where(CustomField.model.in_(list(CUSTOM_TARGETS)))
+    )
+    return Lookups(
+        by_kind,
+        {pk: str(method) for pk, _, _, method in techniques},
+        custom_field_columns(definitions),
+    )
 
 
 # ------------------------------------------------------------------ cells
@@ -435,6 +476,58 @@ def read_projects(cell: Cell, lookup: Lookup) -> tuple[int, ...]:
     return tuple(dict.fromkeys(lookup.resolve(part) for part in parts))
 
 
+def read_number(cell: Cell) -> int | float | None:
+    """A number, typed as one or as text; whole numbers become ints; dates are refused."""
+    value = cell.value
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+        except ValueError:
+            raise CellError("expected a number") from None
+    if cell.date or not isinstance(value, int | float) or isinstance(value, bool):
+        raise CellError("expected a number")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def read_custom(cell: Cell, configuration: dict[str, Any]) -> Any:
+    """A custom field's value as its configured type reads it, then checked by the same
+    rule the API applies on writes (`custom_value_problem`)."""
+    kind = configuration.get("type")
+    value: Any
+    if kind == "integer":
+        value = read_integer(cell)
+    elif kind == "number":
+        value = read_number(cell)
+    elif kind == "boolean":
+        # Excel stores TRUE/FALSE as booleans; typed text is read too, and anything else
+        # is left for the type check to refuse.
+        value = cell.value
+        if isinstance(value, str) and value.strip().lower() in BOOLEANS:
+            value = BOOLEANS[value.strip().lower()]
+    elif kind in ("object", "array"):
+        text = read_text(cell)
+        try:
+            value = None if text is None else json.loads(text)
+        except ValueError:
+            raise CellError(f"expected {kind} as JSON") from None
+    elif kind == "string":
+        value = read_text(cell)
+    else:  # untyped: numbers stay numbers, so that numeric choices match
+        value = cell.value if isinstance(cell.value, int | float) else read_text(cell)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+    problem = custom_value_problem(configuration, value)
+    if problem:
+        raise CellError(problem)
+    return value
+
+
 def read_cell(column: Column, cell: Cell, lookups: Lookups) -> Any:
     """The cell's value as its column means it (None when blank)."""
     if cell.formula:
@@ -448,6 +541,8 @@ def read_cell(column: Column, cell: Cell, lookups: Lookups) -> Any:
         value = None if text is None else lookups.by_kind[column.lookup].resolve(text)
     elif column.kind == "projects":
         value = read_projects(cell, lookups.by_kind["project"])
+    elif column.kind == "custom":
+        value = read_custom(cell, column.configuration)
     else:
         value = read_text(cell)
     if column.required and value in (None, ()):
@@ -505,7 +600,7 @@ def _header_key(value: Any) -> str:
 
 def _map_header(header: Row, columns: Sequence[Column], problems: Problems) -> dict[int, Column]:
     """Sheet column index to form column; unknown, repeated and missing columns reported."""
-    known = {column.key: column for column in columns}
+    known = {_header_key(column.key): column for column in columns}
     mapped: dict[int, Column] = {}
     seen: dict[str, int] = {}
     for index, cell in enumerate(header.cells):
@@ -580,7 +675,8 @@ def _parse_row(
             continue
         target, name = column.target
         if name.startswith("custom_fields."):
-            values[target].setdefault("custom_fields", {})[name.split(".", 1)[1]] = value
+            if value is not None:  # a blank cell sets no key
+                values[target].setdefault("custom_fields", {})[name.split(".", 1)[1]] = value
         else:
             values[target][name] = value
     if not ok:
@@ -588,10 +684,12 @@ def _parse_row(
     return Entry(row.number, **values)
 
 
-# The fields of an object that every row naming it must agree on.
+# The fields of an object that every row naming it must agree on (and its custom fields,
+# one by one).
 AGREE = {
-    "individual": ("gender", "birth_year", "custom_fields"),
-    "sample": ("disease_id", "collection_days", "custom_fields"),
+    "individual": ("gender", "birth_year"),
+    "sample": ("disease_id", "collection_days"),
+    "aliquot": (),
 }
 FIELD_COLUMNS = {
     ("individual", "gender"): "gender",
@@ -601,33 +699,49 @@ FIELD_COLUMNS = {
 }
 
 
+def _disagreements(
+    level: str, mine: dict[str, Any], theirs: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    """(column, value) where `mine` contradicts `theirs`; `theirs` takes over what it
+    lacks."""
+    found = []
+    pairs = [(mine, theirs, name, FIELD_COLUMNS[(level, name)]) for name in AGREE[level]]
+    if mine.get("custom_fields"):
+        custom = theirs.setdefault("custom_fields", {})
+        pairs += [(mine["custom_fields"], custom, n, f"{level}.{n}") for n in mine["custom_fields"]]
+    for source, target, name, column in pairs:
+        if source.get(name) is None:
+            continue
+        if target.get(name) is None:
+            target[name] = source[name]
+        elif target[name] != source[name]:
+            found.append((column, source[name]))
+    return found
+
+
 def _check_agreement(entries: list[Entry], problems: Problems) -> list[Entry]:
-    """Rows naming one individual or sample must not disagree about it, and no experiment
-    may appear twice; the first row's values stand (blanks take them over)."""
+    """Rows naming one individual, sample or aliquot must not disagree about it, and no
+    experiment may appear twice; the first row's values stand (blanks take them over)."""
     kept: list[Entry] = []
     first: dict[tuple[str, Any], Entry] = {}
     experiments: dict[Any, int] = {}
     for entry in entries:
         ok = True
-        for level, key in (("individual", entry.individual_key), ("sample", entry.sample_key)):
+        for level, key in (
+            ("individual", entry.individual_key),
+            ("sample", entry.sample_key),
+            ("aliquot", entry.aliquot_key),
+        ):
+            if key is None:
+                continue
             seen = first.setdefault((level, key), entry)
             if seen is entry:
                 continue
-            mine, theirs = getattr(entry, level), getattr(seen, level)
-            for name in AGREE[level]:
-                if mine.get(name) is None:
-                    continue
-                if theirs.get(name) is None:
-                    theirs[name] = mine[name]
-                elif theirs[name] != mine[name]:
-                    column = FIELD_COLUMNS.get((level, name), name)
-                    problems.add(
-                        entry.row,
-                        column,
-                        mine[name],
-                        f"row {seen.row} gives this {level} another {column}",
-                    )
-                    ok = False
+            for column, value in _disagreements(level, getattr(entry, level), getattr(seen, level)):
+                problems.add(
+                    entry.row, column, value, f"row {seen.row} gives this {level} another {column}"
+                )
+                ok = False
         earlier = experiments.setdefault(entry.experiment_key, entry.row)
         if earlier != entry.row:
             problems.add(
@@ -643,6 +757,8 @@ def _check_agreement(entries: list[Entry], problems: Problems) -> list[Entry]:
     for entry in kept:
         entry.individual = first[("individual", entry.individual_key)].individual
         entry.sample = first[("sample", entry.sample_key)].sample
+        if entry.aliquot_key is not None:
+            entry.aliquot = first[("aliquot", entry.aliquot_key)].aliquot
     return kept
 
 
@@ -659,7 +775,7 @@ def _parse_sheet(sheet: Sheet, lookups: Lookups, *, max_rows: int, max_errors: i
     if header is None:
         problems.add(None, None, None, "the first sheet is empty: keep the template's header row")
         return Parsed([], problems)
-    mapped = _map_header(header, form_columns(), problems)
+    mapped = _map_header(header, form_columns(lookups), problems)
     if problems.count:
         return Parsed([], problems)
     hidden = _merged_cells(sheet.merged_ranges(), mapped, problems)
@@ -877,6 +993,7 @@ async def apply(
                 **common,
                 "identifier": e.aliquot["identifier"],
                 "sample_id": sample_id,
+                "custom_fields": e.aliquot.get("custom_fields") or {},
                 "system_id": system_id,
             }
         )
@@ -989,7 +1106,7 @@ async def template_workbook(*, session: AsyncSession) -> bytes:
     stored centers, techniques, platforms and diseases, so it can be submitted as is."""
     lookups = await load_lookups(session)
     columns = []
-    for column in form_columns():
+    for column in form_columns(lookups):
         choices: Sequence[str] = column.choices
         example = column.example
         if column.kind == "lookup":
