@@ -13,7 +13,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 import labapi
 from labapi.api import ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
-from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
+from labapi.api.handlers import (
+    QueryCountMiddleware,
+    RequestIdMiddleware,
+    install_error_handlers,
+)
 from labapi.api.limits import BodyLimitMiddleware
 from labapi.api.openapi import problem_schemas
 from labapi.api.responses import ORJSONResponse
@@ -81,6 +85,8 @@ def create_app(
     if settings.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestIdMiddleware)
+    if settings.debug_query_count:
+        app.add_middleware(QueryCountMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

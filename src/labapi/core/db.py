@@ -8,6 +8,7 @@ same thing on both databases.
 """
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +51,17 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# The statements run for the current request (`debug_query_count`): a one-item list set by
+# `api.handlers.QueryCountMiddleware`, shared by every task and greenlet the request spawns.
+QUERY_COUNT: ContextVar[list[int] | None] = ContextVar("labapi_query_count", default=None)
+
+
+def _count_query(*_args: Any) -> None:
+    counter = QUERY_COUNT.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 def is_sqlite(url: str) -> bool:
     """Whether a database URL points at SQLite."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -72,7 +84,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, echo=settings.echo_sql)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
-        return engine
+    else:
+        engine = _create_postgresql_engine(settings)
+    if settings.debug_query_count:
+        install_query_counter(engine)
+    return engine
+
+
+def install_query_counter(engine: AsyncEngine) -> None:
+    """Count every statement `engine` runs into the current request's `QUERY_COUNT`."""
+    if not event.contains(engine.sync_engine, "before_cursor_execute", _count_query):
+        event.listen(engine.sync_engine, "before_cursor_execute", _count_query)
+
+
+def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
+    url = settings.database_url
     server_settings: dict[str, str] = {}
     if settings.database_schema:
         server_settings["search_path"] = settings.database_schema

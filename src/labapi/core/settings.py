@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     pool_size: int = 10
     pool_max_overflow: int = 10
     pool_timeout: float = 10.0
+    # Count the SQL statements of each request and send them as `X-Query-Count` (benchmarks
+    # and N+1 hunting; off in production).
+    debug_query_count: bool = False
 
     # Isabl limit/offset pagination (DRF LimitOffsetPagination)
     page_size_default: int = 100
