@@ -104,7 +104,13 @@ def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
         server_settings["search_path"] = settings.database_schema
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-    connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
+    if settings.database_random_page_cost is not None:
+        server_settings["random_page_cost"] = str(settings.database_random_page_cost)
+    connect_args: dict[str, Any] = {
+        "prepared_statement_cache_size": settings.statement_cache_size,
+    }
+    if server_settings:
+        connect_args["server_settings"] = server_settings
     return create_async_engine(
         url,
         connect_args=connect_args,

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from labapi.core.errors import Conflict, ErrorItem, NotFound, ValidationFailed
@@ -43,10 +43,24 @@ class ModelService:
 
     # ----------------------------------------------------------------- reading
     def options(self) -> list[_AbstractLoad]:
-        """Loader options that fetch everything the representation shows, N+1 free."""
+        """Loader options that fetch everything the representation shows, N+1 free.
+
+        To-one relations are joined into the statement that loads their owner (one query
+        for a whole chain: experiment → sample → individual → center); collections are
+        one SELECT … IN per relation and level. Either way the number of statements is
+        fixed, whatever the number of rows. Built once per service: options are immutable.
+        """
+        cached: list[_AbstractLoad] | None = self.__dict__.get("_options")
+        if cached is None:
+            cached = self.__dict__["_options"] = self._build_options()
+        return list(cached)
+
+    def _build_options(self) -> list[_AbstractLoad]:
         options: list[_AbstractLoad] = []
         for name in self.load:
-            option = selectinload(getattr(self.model, name))
+            attribute = getattr(self.model, name)
+            loader = selectinload if attribute.property.uselist else joinedload
+            option = loader(attribute)
             nested = self.relations.get(name)
             if nested is not None and nested.load:
                 option = option.options(*nested.options())
