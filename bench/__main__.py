@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import asyncpg
 
 from bench import report
 from bench.data import dsn, parse_scale, prepare, scale_name
-from bench.drive import cores, measure, serve
+from bench.drive import cores, free_port, measure, serve
 from bench.scenarios import SCENARIOS, skip_reason
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/labapi_bench"
@@ -56,15 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark at one scale."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", default="10k", help="10k, 100k, 1m (experiments)")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=15, help="seconds per scenario")
+    parser.add_argument(
+        "--writes", type=int, default=None, help="requests of the write scenario (1000)"
+    )
     parser.add_argument("--only", action="append", help="run only these scenarios")
     parser.add_argument("--regenerate", action="store_true", help="reload the data")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--database-url", default=os.environ.get("LABAPI_BENCH_DATABASE_URL", DEFAULT_URL)
     )
     args = parser.parse_args(argv)
+    # A terminated run still stops its server (the `serve` block's finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk (make bench installs it)", file=sys.stderr)
         return 2
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": [],
     }
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
-    with serve(args.database_url, args.port, server_cpu) as server:
+    with serve(args.database_url, args.port or free_port(), server_cpu) as server:
         for scenario in chosen:
             row = {
                 "name": scenario.name,
@@ -101,14 +107,17 @@ def main(argv: list[str] | None = None) -> int:
                 result["scenarios"].append({**row, "status": "skipped", "note": reason})
                 continue
             print(f"- {scenario.name}: running", file=sys.stderr, flush=True)
-            m = measure(server, scenario, dataset, duration=args.duration, cpu=wrk_cpu)
+            m = measure(
+                server, scenario, dataset, duration=args.duration, cpu=wrk_cpu, writes=args.writes
+            )
             status = "ok" if m.probe_status == scenario.status else "failed"
             row |= {"status": status, **dataclasses.asdict(m)}
             if status != "ok":
                 row["note"] = f"probe answered {m.probe_status}, expected {scenario.status}"
             print(
                 f"  {m.req_s:8.1f} req/s  p50 {m.p50_ms:7.1f} ms  p99 {m.p99_ms:7.1f} ms"
-                f"  {m.queries} SQL/req  RSS {m.rss_peak_mb:.0f} MB  load {m.load_average[0]}",
+                f"  {m.queries} SQL/req  {m.cpu_ms:.1f} CPU ms/req  RSS {m.rss_peak_mb:.0f} MB"
+                f"  load {m.load_average[0]}",
                 file=sys.stderr,
             )
             result["scenarios"].append(row)

@@ -1,8 +1,10 @@
 """Running the server and the load: uvicorn on one core, wrk on the other, RSS sampled."""
 
+import dataclasses
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,13 @@ def pinned(cpu: str | None, argv: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *argv] if cpu is not None else argv
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now (other engineers run servers of their own)."""
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return int(probe_socket.getsockname()[1])
+
+
 def rss_kb(pid: int, key: str = "VmRSS") -> int:
     """A memory figure of a process from /proc (kB), 0 when unreadable."""
     try:
@@ -44,6 +53,15 @@ def rss_kb(pid: int, key: str = "VmRSS") -> int:
     except OSError:
         pass
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler:
@@ -96,6 +114,22 @@ class Server:
             return exc.code, headers, exc.read()
 
 
+def _ready(server: Server) -> bool:
+    """Whether our process is up and answers; it may have died on a port in use while
+    another server answers there, hence the second look at the process."""
+    if server.process.poll() is not None:
+        raise RuntimeError(f"labapi exited with {server.process.returncode}")
+    try:
+        with urllib.request.urlopen(server.base_url + "/healthz", timeout=2):
+            pass
+    except OSError:
+        return False
+    time.sleep(0.5)
+    if server.process.poll() is not None:
+        raise RuntimeError(f"labapi exited with {server.process.returncode}")
+    return True
+
+
 @contextmanager
 def serve(url: str, port: int, cpu: str | None) -> Iterator[Server]:
     """uvicorn with one worker on `cpu`, on the benchmark database, query counts on."""
@@ -125,14 +159,10 @@ def serve(url: str, port: int, cpu: str | None) -> Iterator[Server]:
     server = Server(process, f"http://127.0.0.1:{port}", pid=process.pid)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(server.base_url + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("labapi did not start") from None
-                time.sleep(0.2)
+        while not _ready(server):
+            if time.monotonic() > deadline:
+                raise RuntimeError("labapi did not start")
+            time.sleep(0.2)
         yield server
     finally:
         process.terminate()
@@ -156,6 +186,9 @@ class Measurement:
     queries: int | None = None
     probe_status: int = 0
     probe_bytes: int = 0
+    # Server CPU per request: what a core of its own would give (1000 / cpu_ms req/s),
+    # whatever the other processes of the machine take meanwhile.
+    cpu_ms: float = 0.0
     rss_start_mb: float = 0.0
     rss_peak_mb: float = 0.0
     load_average: list[float] = field(default_factory=list)
@@ -225,6 +258,7 @@ def measure(
     *,
     duration: float,
     cpu: str | None,
+    writes: int | None = None,
 ) -> Measurement:
     """Probe, then load the server with the scenario while sampling its memory."""
     m = Measurement()
@@ -232,6 +266,7 @@ def measure(
     m.load_average = [round(x, 2) for x in os.getloadavg()]
     sampler = RssSampler(server.pid)
     m.rss_start_mb = sampler.start_kb / 1024
+    cpu_before = cpu_seconds(server.pid)
     with sampler:
         if scenario.kind == "single":
             start = time.perf_counter()
@@ -243,6 +278,8 @@ def measure(
             m.p50_ms = m.p90_ms = m.p99_ms = m.max_ms = elapsed * 1000
             m.errors = {"status": int(status != scenario.status)}
         else:
+            if writes is not None and scenario.kind == "write":
+                scenario = dataclasses.replace(scenario, requests=writes)
             result = run_wrk(server, scenario, dataset, duration=duration, cpu=cpu)
             m.requests = result["requests"]
             m.req_s = result["requests"] / (result["duration_us"] / 1e6)
@@ -252,4 +289,5 @@ def measure(
             m.max_ms = result["max_us"] / 1000
             m.errors = result["errors"]
     m.rss_peak_mb = sampler.peak_kb / 1024
+    m.cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / max(m.requests, 1)
     return m

@@ -27,18 +27,20 @@ def markdown(report: dict[str, Any]) -> str:
         f"CPU {report['server_cpu']}, wrk to CPU {report['wrk_cpu']}, `wrk -t1 -c16 "
         f"-d{report['duration']}s`.",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | load avg | target |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| scenario | req/s | p50 ms | p99 ms | SQL/req | server CPU ms/req | req/s per core"
+        " | peak RSS MB | load avg | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in report["scenarios"]:
         if row["status"] != "ok":
-            lines.append(f"| {row['name']} | skipped: {row['note']} | | | | | | |")
+            lines.append(f"| {row['name']} | skipped: {row['note']} | | | | | | | | |")
             continue
         errors = sum(row["errors"].values())
         note = f" ({errors} errors)" if errors else ""
         lines.append(
             f"| {row['name']}{note} | {row['req_s']:.1f} | {row['p50_ms']:.1f} | "
             f"{row['p99_ms']:.1f} | {row['queries'] if row['queries'] is not None else '?'} | "
+            f"{row['cpu_ms']:.1f} | {1000 / row['cpu_ms'] if row['cpu_ms'] else 0:.0f} | "
             f"{row['rss_peak_mb']:.0f} (+{row['rss_peak_mb'] - row['rss_start_mb']:.0f}) | "
             f"{row['load_average'][0]:.1f} | {verdict(row, scale)} |"
         )
