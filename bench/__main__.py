@@ -48,7 +48,8 @@ async def cleanup(url: str) -> None:
     """Remove the experiments the write scenarios created: the data stays at its scale."""
     conn = await asyncpg.connect(dsn(url))
     try:
-        await conn.execute("DELETE FROM experiment WHERE identifier LIKE 'bench-write-%'")
+        for table in ("experiment", "aliquot", "sample", "individual"):
+            await conn.execute(f"DELETE FROM {table} WHERE identifier LIKE 'bench-write-%'")
     finally:
         await conn.close()
 

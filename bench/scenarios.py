@@ -57,11 +57,18 @@ def _detail(d: Dataset) -> list[str]:
 
 
 def _new_experiment(d: Dataset) -> dict[str, Any]:
-    # `{n}` is replaced by a request number in the wrk script: every body is new.
+    # `{n}` is replaced by a request number in the wrk script: every body is new, down to
+    # its individual, sample and aliquot (experiments written at once into one sample
+    # would race for its next system id number, and all but one get a 409).
+    center = d.write_sample["individual"]["center"]
     return {
         "identifier": "bench-write-{n}",
-        "sample": d.write_sample,
-        "aliquot_id": d.existing_body["aliquot_id"],
+        "sample": {
+            "identifier": "bench-write-{n}",
+            "category": "TUMOR",
+            "individual": {"identifier": "bench-write-{n}", "species": "HUMAN", "center": center},
+        },
+        "aliquot_id": "bench-write-{n}",
         "technique": {"pk": d.techniques.get("WG", 1)},
         "platform": {"pk": 1},
         "center": {"pk": 1},

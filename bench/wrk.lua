@@ -26,7 +26,12 @@ function init(args)
   if budget > 0 then
     response = function(status, hdrs, resp)
       responses = responses + 1
-      if responses >= budget then wrk.thread:stop() end
+      if responses == budget then
+        -- wrk's main thread sleeps for the whole -d duration whatever its threads do:
+        -- interrupt it (SIGINT makes wrk report and exit) once the budget is spent.
+        wrk.thread:stop()
+        os.execute("kill -INT $PPID")
+      end
     end
   end
 end

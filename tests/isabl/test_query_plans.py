@@ -53,7 +53,9 @@ QUERIES = [
 async def _plan(session: AsyncSession, query: str) -> str:
     parsed = parse_list_query(EXPERIMENTS, query)
     window = limit_offset_window(parsed.reserved, default=100, maximum=10000)
-    stmt = apply_window(parsed.ordered, window)
+    # The page as the list handler sends it, loader options included (joined eager loads
+    # would put a dozen LEFT JOINs into this statement).
+    stmt = apply_window(parsed.ordered, window).options(*EXPERIMENTS.service.options())
     sql = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     rows = await session.execute(text(f"EXPLAIN {sql}"))
     return "\n".join(row[0] for row in rows)

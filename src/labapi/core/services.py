@@ -45,25 +45,27 @@ class ModelService:
     def options(self) -> list[_AbstractLoad]:
         """Loader options that fetch everything the representation shows, N+1 free.
 
-        To-one relations are joined into the statement that loads their owner (one query
-        for a whole chain: experiment → sample → individual → center); collections are
-        one SELECT … IN per relation and level. Either way the number of statements is
-        fixed, whatever the number of rows. Built once per service: options are immutable.
+        The relations of the listed objects are each one SELECT … IN, so the statement
+        that filters, orders and pages stays a plain one the planner handles well (a
+        dozen LEFT JOINs in it cost seconds of planning and joining before the LIMIT);
+        inside those loads, nested to-one relations are joined (sample → individual →
+        center in one statement). Either way the number of statements is fixed, whatever
+        the number of rows. Built once per service: loader options are immutable.
         """
         cached: list[_AbstractLoad] | None = self.__dict__.get("_options")
         if cached is None:
-            cached = self.__dict__["_options"] = self._build_options()
+            cached = self.__dict__["_options"] = self._build_options(nested=False)
         return list(cached)
 
-    def _build_options(self) -> list[_AbstractLoad]:
+    def _build_options(self, *, nested: bool) -> list[_AbstractLoad]:
         options: list[_AbstractLoad] = []
         for name in self.load:
             attribute = getattr(self.model, name)
-            loader = selectinload if attribute.property.uselist else joinedload
-            option = loader(attribute)
-            nested = self.relations.get(name)
-            if nested is not None and nested.load:
-                option = option.options(*nested.options())
+            joined = nested and not attribute.property.uselist
+            option = (joinedload if joined else selectinload)(attribute)
+            service = self.relations.get(name)
+            if service is not None and service.load:
+                option = option.options(*service._build_options(nested=True))
             options.append(option)
         return options
 
