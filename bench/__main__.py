@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             result["scenarios"].append(row)
     asyncio.run(cleanup(args.database_url))
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = args.out / f"report-{name}.json"
+    if args.only and previous.exists():
+        # A partial run replaces its scenarios in the scale's report, keeping the others.
+        ran = {row["name"]: row for row in result["scenarios"]}
+        kept = json.loads(previous.read_text())["scenarios"]
+        result["scenarios"] = [ran.pop(row["name"], row) for row in kept] + list(ran.values())
     (args.out / f"report-{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / f"report-{name}.md").write_text(report.markdown(result))
     reports = report.load_reports(args.out)

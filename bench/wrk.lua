@@ -30,7 +30,8 @@ function init(args)
         -- wrk's main thread sleeps for the whole -d duration whatever its threads do:
         -- interrupt it (SIGINT makes wrk report and exit) once the budget is spent.
         wrk.thread:stop()
-        os.execute("kill -INT $PPID")
+        -- system() ignores SIGINT in wrk while it runs: signal from a background job.
+        os.execute("(sleep 0.2; kill -INT $PPID) &")
       end
     end
   end
