@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SCALE  ?= 10k
+DURATION ?= 10
 export LABAPI_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 # igv.js is vendored (committed) so that labapi serves it offline; `make vendor-igv` renews it.
 IGV_VERSION := 3.8.10
@@ -72,8 +74,17 @@ type: $(STAMP) ## mypy --strict on core/ and query/
 
 soak: $(STAMP) ## 10 minutes of wrk at saturation on PostgreSQL (127.0.0.1); report in var/soak/
 	$(BIN)/python scripts/soak.py --seconds $${SOAK_SECONDS:-600}
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed ## Benchmark on PostgreSQL: make bench SCALE=10k|100k|1m (docs/performance.md)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; } \
+		|| { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
+	$(BIN)/python -m bench --scale $(SCALE) --duration $(DURATION)
 
 up: ## Start labapi and PostgreSQL with docker compose
 	docker compose -f docker/compose.yaml up --build
 
-.PHONY: help install run migrate revision demo test test-deps test-sqlite test-pg test-isabl-cli lint type soak up vendor-igv
+.PHONY: help install run migrate revision demo test test-deps test-sqlite test-pg test-isabl-cli lint type soak up vendor-igv bench

@@ -13,7 +13,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 import labapi
 from labapi.api import observability, ops
 from labapi.api.factory import ResourceSpec, body_schemas, build_routers
-from labapi.api.handlers import RequestIdMiddleware, install_error_handlers
+from labapi.api.handlers import (
+    QueryCountMiddleware,
+    RequestIdMiddleware,
+    install_error_handlers,
+)
 from labapi.api.limits import BodyLimitMiddleware, QueryLimitMiddleware
 from labapi.api.openapi import complete_responses, problem_schemas
 from labapi.api.responses import ORJSONResponse
@@ -99,6 +103,8 @@ def create_app(
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     observability.install(app, metrics_public=settings.metrics_public)
     app.add_middleware(RequestIdMiddleware)
+    if settings.debug_query_count:
+        app.add_middleware(QueryCountMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

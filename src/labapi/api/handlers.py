@@ -7,6 +7,7 @@ logged with every unexpected error, whose body says only "internal error" and th
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labapi.api.observability import request_id_var
 from labapi.api.responses import ProblemResponse
+from labapi.core.db import QUERY_COUNT
 from labapi.core.errors import (
     BadRequest,
     ErrorItem,
@@ -32,6 +34,17 @@ from labapi.core.faults import service_unavailable, sqlstate
 
 log = logging.getLogger("labapi")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def with_header(send: Send, name: bytes, value: Callable[[], bytes]) -> Send:
+    """`send` adding the header `name` to the response start, its value made then."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), (name, value())]
+        await send(message)
+
+    return sending
 
 
 class RequestIdMiddleware:
@@ -50,17 +63,31 @@ class RequestIdMiddleware:
         # Every log line written while this request is served carries its id.
         token = request_id_var.set(request_id)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers
-            await send(message)
-
+        send_with_id = with_header(send, b"x-request-id", lambda: request_id.encode("latin-1"))
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+class QueryCountMiddleware:
+    """`X-Query-Count`: the SQL statements a request ran before its response started
+    (setting `debug_query_count`; a streamed body's later batches are not counted)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = [0]
+        token = QUERY_COUNT.set(counter)
+        send_with_count = with_header(send, b"x-query-count", lambda: str(counter[0]).encode())
+        try:
+            await self.app(scope, receive, send_with_count)
+        finally:
+            QUERY_COUNT.reset(token)
 
 
 def request_id(request: Request) -> str:

@@ -13,8 +13,9 @@ import hmac
 import secrets
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from labapi.auth.models import Token, User
 from labapi.core.models import utcnow
@@ -63,8 +64,29 @@ async def user_for_key(
     if not user.is_active:
         return None
     if token.last_used is None or now - token.last_used > _LAST_USED_RESOLUTION:
-        token.last_used = now
+        await _stamp(session, token, now)
     return user, token
+
+
+async def _stamp(session: AsyncSession, token: Token, now: dt.datetime) -> None:
+    """Record the key's use without waiting on another request's stamp.
+
+    Many requests of one key run at once (a pipeline's workers). Setting the attribute
+    would UPDATE the row in every one of them, each queueing on the first one's row lock
+    until that request's transaction ends: behind a long write, up to the statement
+    timeout. The row is updated only if it is not locked (SKIP LOCKED; SQLite runs one
+    writer at a time anyway), and the object is told without being marked changed.
+    """
+    unlocked = (
+        select(Token.id).where(Token.id == token.id).with_for_update(skip_locked=True)
+    ).scalar_subquery()
+    await session.execute(
+        update(Token)
+        .where(Token.id == unlocked)
+        .values(last_used=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(token, "last_used", now)
 
 
 def _b36(number: int) -> str:

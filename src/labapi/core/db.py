@@ -9,6 +9,7 @@ same thing on both databases.
 
 import time
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,6 +101,17 @@ def _json_loads(text: str | bytes) -> Any:
     return orjson.loads(text)
 
 
+# The statements run for the current request (`debug_query_count`): a one-item list set by
+# `api.handlers.QueryCountMiddleware`, shared by every task and greenlet the request spawns.
+QUERY_COUNT: ContextVar[list[int] | None] = ContextVar("labapi_query_count", default=None)
+
+
+def _count_query(*_args: Any) -> None:
+    counter = QUERY_COUNT.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 def is_sqlite(url: str) -> bool:
     """Whether a database URL points at SQLite."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -128,15 +140,34 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "before_cursor_execute", _on_sqlite_execute)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
-        return engine
+    else:
+        engine = _create_postgresql_engine(settings)
+    if settings.debug_query_count:
+        install_query_counter(engine)
+    return engine
+
+
+def install_query_counter(engine: AsyncEngine) -> None:
+    """Count every statement `engine` runs into the current request's `QUERY_COUNT`."""
+    if not event.contains(engine.sync_engine, "before_cursor_execute", _count_query):
+        event.listen(engine.sync_engine, "before_cursor_execute", _count_query)
+
+
+def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
+    url = settings.database_url
     server_settings: dict[str, str] = {}
     if settings.database_schema:
         server_settings["search_path"] = settings.database_schema
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    if settings.database_random_page_cost is not None:
+        server_settings["random_page_cost"] = str(settings.database_random_page_cost)
     # asyncpg's own connect timeout is 60 s: an unreachable server would hold requests
     # that long.
-    connect_args: dict[str, Any] = {"timeout": settings.database_connect_timeout}
+    connect_args: dict[str, Any] = {
+        "timeout": settings.database_connect_timeout,
+        "prepared_statement_cache_size": settings.statement_cache_size,
+    }
     if server_settings:
         connect_args["server_settings"] = server_settings
     return create_async_engine(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Enum,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
@@ -305,9 +306,9 @@ experiment_project = Table(
     "experiment_project",
     Base.metadata,
     Column("experiment_id", ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True
-    ),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    # `projects=` filters read the experiments of a project from this index alone.
+    Index("ix_experiment_project_project_id_experiment_id", "project_id", "experiment_id"),
 )
 
 

@@ -337,9 +337,10 @@ class ExperimentService(IsablService):
     )
     read_only = SYSTEM_ID_READ_ONLY
 
-    def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
-        """The representation's loads, the read-only `results` included."""
-        return [*super().options(detail=detail), *result_options()]
+    def _build_options(self, *, nested: bool) -> list[_AbstractLoad]:
+        """The representation's loads, the read-only `results` included (nested too: an
+        analysis' targets show their results)."""
+        return [*super()._build_options(nested=nested), *result_options()]
 
     @staticmethod
     def _aliquot_from_identifier(values: dict[str, Any], sample: Any) -> None:
