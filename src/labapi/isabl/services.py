@@ -21,6 +21,7 @@ from labapi.isabl.models import (
     METHOD_CATEGORY,
     Aliquot,
     Analysis,
+    AnalysisRef,
     AnalysisStatus,
     AnalysisSummary,
     Application,
@@ -337,9 +338,9 @@ class ExperimentService(IsablService):
     )
     read_only = SYSTEM_ID_READ_ONLY
 
-    def options(self) -> list[_AbstractLoad]:
+    def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
         """The representation's loads, the read-only `results` included."""
-        return [*super().options(), *result_options()]
+        return [*super().options(detail=detail), *result_options()]
 
     @staticmethod
     def _aliquot_from_identifier(values: dict[str, Any], sample: Any) -> None:
@@ -509,7 +510,7 @@ class AnalysisService(IsablService):
         "application": ApplicationService(Application),
         "targets": experiment_service,
         "references": experiment_service,
-        "analyses": AnalysisRefService(AnalysisSummary),
+        "analyses": AnalysisRefService(AnalysisRef),
         "project_level_analysis": project_service,
         "individual_level_analysis": individual_service,
     }
@@ -617,11 +618,11 @@ custom_field_service = CustomFieldService(CustomField)
 class IndividualTreeService(IndividualService):
     """Individuals with their samples, each with its experiments (`individuals/tree`)."""
 
-    def options(self) -> list[_AbstractLoad]:
+    def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
         """The tree's loads."""
         experiments = selectinload(Sample.experiments).options(*experiment_service.options())
         samples = selectinload(Individual.samples).options(*sample_service.options(), experiments)
-        return [*super().options(), samples]
+        return [*super().options(detail=detail), samples]
 
     async def get(self, *, session: AsyncSession, ident: str) -> Any:
         """The individual (found as any detail is), then its tree.
