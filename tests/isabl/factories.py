@@ -13,8 +13,8 @@ from labapi.isabl.models import (
     METHOD_CATEGORY,
     Aliquot,
     Analysis,
+    AnalysisRef,
     AnalysisStatus,
-    AnalysisSummary,
     Application,
     Assembly,
     Center,
@@ -189,9 +189,9 @@ async def make_application(session: AsyncSession, **overrides: Any) -> Applicati
 async def make_analysis(session: AsyncSession, **overrides: Any) -> Analysis:
     """A CREATED analysis of a new application, without experiments."""
     values = _isabl({"targets": [], "references": [], "analyses": []} | overrides)
-    # Linked analyses are held as summaries.
+    # Linked analyses are held as references (pk only).
     values["analyses"] = [
-        await session.get(AnalysisSummary, linked.id) for linked in values["analyses"]
+        await session.get(AnalysisRef, linked.id) for linked in values["analyses"]
     ]
     if "application" not in values:
         values["application"] = await make_application(session)

@@ -621,6 +621,29 @@ class TestRepresentations:
         listed = await client.get(f"{PREFIX}/experiments", params={"pk": experiment.id})
         assert listed.json()["results"] == [body]
 
+    async def test_a_linked_analysis_that_is_also_a_result_renders_after_a_write(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        # isabl_cli's test_get_dependencies: once the linking analysis succeeds, both are
+        # results of their target, one linking the other. The link (pk only) must not reset
+        # the linked result's application.
+        experiment = await make_experiment(session)
+        application = await make_application(session)
+        first = await make_analysis(
+            session, application=application, targets=[experiment], status=AnalysisStatus.SUCCEEDED
+        )
+        second = await make_analysis(session, targets=[experiment], analyses=[first])
+        for body in ({"status": "SUCCEEDED"}, {"notes": "again"}):
+            analysis = await patched(client, "analyses", second.id, **body)
+            assert analysis["analyses"] == [first.id]
+            results = analysis["targets"][0]["results"]
+            assert [(r["pk"], r["application"]["pk"], r["analyses"]) for r in results] == [
+                (first.id, application.id, []),
+                (second.id, second.application_id, [first.id]),
+            ]
+        listed = await client.get(f"{PREFIX}/analyses", params={"pk": second.id})
+        assert listed.json()["results"][0]["targets"][0]["results"] == results
+
     async def test_linked_analyses_show_at_most_50_pks(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from labapi.core.settings import get_settings
+from tests.conftest import client_as, make_user
 from tests.isabl.cases import PREFIX, assert_problem, pks
 
 MSK = {"name": "Memorial Sloan Kettering", "acronym": "MSK"}
@@ -226,6 +228,77 @@ class TestRepresentation:
         response = await client.patch(url, json={"aliquot_id": "LATE"})
         assert response.json()["aliquot_id"] == "LATE"
         assert response.json()["aliquot"]["sample"]["pk"] == body["sample"]["pk"]
+
+
+class TestNestedUpdateInPlace:
+    async def test_experiment_patch_updates_its_sample_given_with_pk(
+        self, isabl_app: FastAPI, session: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        # isabl_cli's test_system_id PATCHes the whole sample it read back, pk included.
+        body = await created(client, "experiments", experiment())
+        url = f"{PREFIX}/experiments/{body['pk']}"
+        sample = body["sample"] | {"data": {"key": "value"}, "notes": "a note"}
+        patched = await client.patch(url, json={"sample": sample})
+        assert patched.status_code == 200, patched.text
+        assert (patched.json()["sample"]["data"], patched.json()["sample"]["notes"]) == (
+            {"key": "value"},
+            "a note",
+        )
+        stored = (await client.get(f"{PREFIX}/samples/{sample['pk']}")).json()
+        assert (stored["data"], stored["notes"]) == ({"key": "value"}, "a note")
+        assert stored["modified"] > body["sample"]["modified"]
+        # The sample's update rules hold: read-only fields are ignored, create-only ones
+        # refused, bad values are 400s at their path, an unknown pk is a 400.
+        cases: list[tuple[dict[str, Any], int, list[list[str | int]]]] = [
+            ({"system_id": "X", "identifier": "TUMOR-2"}, 200, []),
+            ({"category": "NORMAL"}, 400, [["body", "sample", "category"]]),
+            ({"collection_days": -1}, 400, [["body", "sample", "collection_days"]]),
+            ({"pk": 987654, "notes": "x"}, 400, [["body", "sample", "pk"]]),
+        ]
+        for change, status, locs in cases:
+            response = await client.patch(url, json={"sample": sample | change})
+            if status == 200:
+                assert response.status_code == 200, response.text
+            else:
+                assert_problem(response, status, locs=locs)
+        stored = (await client.get(f"{PREFIX}/samples/{sample['pk']}")).json()
+        assert (stored["identifier"], stored["system_id"], stored["category"]) == (
+            "TUMOR-2",
+            body["sample"]["system_id"],
+            "TUMOR",
+        )
+        # A sample by pk alone, or by key, is only linked.
+        other = await created(client, "samples", TUMOR | {"identifier": "TUMOR-9"})
+        response = await client.patch(url, json={"sample": {"pk": other["pk"]}})
+        assert response.json()["sample"] == other
+        # Changing the sample in place needs isabl.change_sample besides change_experiment.
+        changer = await make_user(session, "changer", permissions=("isabl.change_experiment",))
+        async with client_as(isabl_app, session, changer) as as_changer:
+            response = await as_changer.patch(url, json={"sample": other | {"notes": "no"}})
+            assert "isabl.change_sample" in assert_problem(response, 403)["detail"]
+            response = await as_changer.patch(url, json={"sample": {"pk": sample["pk"]}})
+            assert response.status_code == 200, response.text
+        assert (await client.get(f"{PREFIX}/samples/{other['pk']}")).json()["notes"] is None
+
+    async def test_analysis_patch_with_stale_targets_leaves_the_experiments(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # isabl_cli PATCHes analyses with the whole experiment objects it holds, possibly
+        # stale: they name the experiments and nothing else.
+        target = await created(client, "experiments", experiment())
+        analysis = await created(client, "analyses", {"application": {"name": "A", "version": "1"}})
+        url = f"{PREFIX}/experiments/{target['pk']}"
+        fresh = await client.patch(url, json={"raw_data": [], "notes": "fresh"})
+        assert fresh.status_code == 200, fresh.text
+        stale = target | {"sample": target["sample"] | {"notes": "stale"}}
+        response = await client.patch(
+            f"{PREFIX}/analyses/{analysis['pk']}", json={"targets": [stale], "references": [stale]}
+        )
+        assert response.status_code == 200, response.text
+        assert [t["pk"] for t in response.json()["targets"]] == [target["pk"]]
+        now = (await client.get(url)).json()
+        assert (now["raw_data"], now["notes"], now["sample"]["notes"]) == ([], "fresh", None)
+        assert now["identifier"] == target["identifier"]
 
 
 @contextmanager

@@ -30,9 +30,15 @@ from labapi.api.openapi import (
 from labapi.api.responses import ORJSONResponse
 from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
-from labapi.auth.permissions import ACTION_PERMISSIONS, permission_label
+from labapi.auth.permissions import ACTION_PERMISSIONS, has_permission, permission_label
 from labapi.core.db import SessionDep
-from labapi.core.errors import ErrorItem, NotFound, PermissionDenied, QueryError
+from labapi.core.errors import (
+    ErrorItem,
+    NotFound,
+    PermissionDenied,
+    QueryError,
+    ValidationFailed,
+)
 from labapi.core.services import NOT_FOUND, ModelService
 from labapi.query import (
     Condition,
@@ -128,11 +134,37 @@ class ResourceSpec:
     # Actions of `actions` served by hand-written routes (same paths, operation ids and
     # permissions) that the factory must not generate: submissions' multipart uploads.
     handwritten: tuple[str, ...] = ()
+    # Relations whose object, nested in an update body with its pk and more fields, is
+    # updated in place (SPEC §5: an experiment's `sample`). Only these: isabl_cli sends
+    # whole, possibly stale objects elsewhere (an analysis' `targets`), which only link.
+    in_place: tuple[str, ...] = ()
 
     @property
     def verbose(self) -> str:
         """Singular human name (`center`) for summaries."""
         return self.title or self.model.__name__.lower()
+
+
+async def update_in_place(
+    session: AsyncSession, user: User, service: ModelService, nested: Any, name: str
+) -> Any:
+    """Update a nested object given with its pk and more fields, as its own PATCH would
+    (its change permission, its update rules); what is left names it by pk."""
+    if not isinstance(nested, dict) or nested.get("pk") is None or len(nested) == 1:
+        return nested
+    label = permission_label(service.model, ACTION_PERMISSIONS["partial_update"])
+    if not await has_permission(session, user, label):
+        raise PermissionDenied(f"You do not have permission to perform this action ({label}).")
+    loc = ("body", name)
+    obj, _ = await service.get_or_create(session=session, data={"pk": nested["pk"]}, loc=loc)
+    change = {key: value for key, value in nested.items() if key != "pk"}
+    try:
+        await service.update(session=session, obj=obj, data=change, actor=user, touch=False)
+    except ValidationFailed as exc:
+        # The service names fields from the top of the body: they are the nested object's.
+        errors = [ErrorItem((*loc, *item.loc[1:]), item.msg, item.type) for item in exc.errors]
+        raise ValidationFailed(exc.detail, errors) from None
+    return {"pk": nested["pk"]}
 
 
 def add_route(
@@ -484,6 +516,10 @@ def build_router(spec: ResourceSpec) -> APIRouter:
                 for name, value in body.model_dump(exclude_unset=True).items()
                 if name in schema.model_fields or name in service.create_only
             }
+            for name in spec.in_place:
+                if name in data:
+                    related = service.relations[name]
+                    data[name] = await update_in_place(session, user, related, data[name], name)
             obj = await service.update(session=session, obj=obj, data=data, actor=user)
             return ORJSONResponse(renderer.render([obj], _fields(request))[0])
 

@@ -326,9 +326,18 @@ class ModelService:
         permissions); the default allows everything."""
 
     async def update(
-        self, *, session: AsyncSession, obj: Any, data: dict[str, Any], actor: Any | None = None
+        self,
+        *,
+        session: AsyncSession,
+        obj: Any,
+        data: dict[str, Any],
+        actor: Any | None = None,
+        touch: bool = True,
     ) -> Any:
-        """Set the given fields; JSON fields and to-many sets are replaced whole."""
+        """Set the given fields; JSON fields and to-many sets are replaced whole.
+
+        `modified` moves on every update, as the reference's saves do; with `touch=False`
+        only when a value really changes (a nested object sent back as it was read)."""
         self.check_actor(actor=actor, obj=obj, action="change")
         self.check_create_only(obj, data)
         ignored = {*self.create_only, *self.read_only}
@@ -344,7 +353,7 @@ class ModelService:
             async with session.begin_nested():
                 for name, value in values.items():
                     setattr(obj, name, value)
-                if hasattr(obj, "modified"):
+                if hasattr(obj, "modified") and (touch or session.is_modified(obj)):
                     obj.modified = utcnow()
                 await session.flush()
         except IntegrityError as exc:

@@ -112,7 +112,13 @@ class FacilityService(ModelService):
         return await self.reload(session=session, obj=obj), True
 
     async def update(
-        self, *, session: AsyncSession, obj: Any, data: dict[str, Any], actor: Any | None = None
+        self,
+        *,
+        session: AsyncSession,
+        obj: Any,
+        data: dict[str, Any],
+        actor: Any | None = None,
+        touch: bool = True,  # nothing to touch: facility models have no `modified`
     ) -> Any:
         """Set the given fields, M:N lists replaced whole, and log what changed."""
         values = {k: v for k, v in self.writable(data).items() if k not in self.read_only}

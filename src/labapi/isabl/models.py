@@ -525,13 +525,13 @@ class Analysis(IsablModel):
     references: Mapped[list[Experiment]] = relationship(
         secondary=analysis_reference, lazy="raise", order_by=Experiment.id
     )
-    # Linked analyses are shown as pks only: summaries (see `Experiment.results`).
-    analyses: Mapped[list["AnalysisSummary"]] = relationship(
+    # Linked analyses are shown as pks only: references (see `AnalysisRef`).
+    analyses: Mapped[list["AnalysisRef"]] = relationship(
         secondary=analysis_analysis,
         primaryjoin=lambda: Analysis.id == analysis_analysis.c.from_analysis_id,
-        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
+        secondaryjoin=lambda: AnalysisRef.id == analysis_analysis.c.to_analysis_id,
         lazy="raise",
-        order_by=lambda: AnalysisSummary.id,
+        order_by=lambda: AnalysisRef.id,
     )
 
 
@@ -545,8 +545,8 @@ class ExperimentSummary(Base):
 
 
 class AnalysisSummary(Base):
-    """What an experiment's `results` and an analysis' `analyses` show of an analysis, a
-    class of its own on the analysis table (so never confused with a full `Analysis`)."""
+    """What an experiment's `results` show of an analysis, a class of its own on the
+    analysis table (so never confused with a full `Analysis`)."""
 
     # An alias: `Analysis.analyses` joins the analysis table to itself.
     __table__ = Analysis.__table__.alias("analysis_summary")
@@ -572,14 +572,25 @@ class AnalysisSummary(Base):
         viewonly=True,
         order_by=ExperimentSummary.id,
     )
-    analyses: Mapped[list["AnalysisSummary"]] = relationship(
+    analyses: Mapped[list["AnalysisRef"]] = relationship(
         secondary=analysis_analysis,
         primaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.from_analysis_id,
-        secondaryjoin=lambda: AnalysisSummary.id == analysis_analysis.c.to_analysis_id,
+        secondaryjoin=lambda: AnalysisRef.id == analysis_analysis.c.to_analysis_id,
         lazy="raise",
         viewonly=True,
-        order_by=lambda: AnalysisSummary.id,
+        order_by=lambda: AnalysisRef.id,
     )
+
+
+class AnalysisRef(Base):
+    """A linked analysis, pk only: what `analyses` show, on an analysis and on a result.
+
+    A class of its own, with nothing to load: when a result links another result of the
+    same experiment, a summary loaded as the link would, under populate_existing, reset
+    the application and experiments loaded for the result."""
+
+    __table__ = Analysis.__table__.alias("analysis_ref")
+    __mapper_args__ = {"include_properties": ["id"]}
 
 
 class SignalEndpoint(enum.StrEnum):

@@ -429,6 +429,31 @@ class SampleIn(ByPk, SampleCreate):
     """A sample nested in a body."""
 
 
+class SampleChange(SampleUpdate):
+    """What a sample nested with its pk in an experiment's update may change: a sample's
+    own update body (`category` is kept so that changing it is refused)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    category: SampleCategory | None = None
+
+
+class SampleInPlace(SampleIn):
+    """A sample nested in an experiment's update: with its pk and more fields it is
+    updated in place (SPEC §5), with its pk alone linked, without pk got or created."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _in_place(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if isinstance(value, dict) and value.get("pk") is not None and set(value) - {"pk"}:
+            pk = handler({"pk": value["pk"]}).pk
+            change = SampleChange.model_validate({k: v for k, v in value.items() if k != "pk"})
+            # The values keep their types (the fields are the sample's own): dumped as usual.
+            fields = {name: getattr(change, name) for name in change.model_fields_set}
+            return cls.model_construct(pk=pk, **fields)
+        return handler(value)
+
+
 # ------------------------------------------------------------------- aliquots
 class AliquotRead(IsablRead):
     """An aliquot, its sample nested."""
@@ -607,9 +632,9 @@ class ExperimentCreate(IsablCreate, ExperimentWrite):
 
 
 class ExperimentUpdate(ExperimentWrite):
-    """Update an experiment."""
+    """Update an experiment; a sample given with its pk and more is updated in place."""
 
-    sample: SampleIn | None = None
+    sample: SampleInPlace | None = None
     technique: TechniqueIn | None = None
 
 

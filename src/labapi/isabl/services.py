@@ -21,6 +21,7 @@ from labapi.isabl.models import (
     METHOD_CATEGORY,
     Aliquot,
     Analysis,
+    AnalysisRef,
     AnalysisStatus,
     AnalysisSummary,
     Application,
@@ -365,12 +366,18 @@ class ExperimentService(IsablService):
         return values
 
     async def update(
-        self, *, session: AsyncSession, obj: Any, data: dict[str, Any], actor: Any | None = None
+        self,
+        *,
+        session: AsyncSession,
+        obj: Any,
+        data: dict[str, Any],
+        actor: Any | None = None,
+        touch: bool = True,
     ) -> Any:
         """As any update; `aliquot_id` names an aliquot of the (new) sample."""
         data = dict(data)
         self._aliquot_from_identifier(data, data.get("sample") or {"pk": obj.sample_id})
-        return await super().update(session=session, obj=obj, data=data, actor=actor)
+        return await super().update(session=session, obj=obj, data=data, actor=actor, touch=touch)
 
     async def after_create(self, *, session: AsyncSession, obj: Any) -> None:
         """The system id."""
@@ -510,7 +517,7 @@ class AnalysisService(IsablService):
         "application": ApplicationService(Application),
         "targets": experiment_service,
         "references": experiment_service,
-        "analyses": AnalysisRefService(AnalysisSummary),
+        "analyses": AnalysisRefService(AnalysisRef),
         "project_level_analysis": project_service,
         "individual_level_analysis": individual_service,
     }

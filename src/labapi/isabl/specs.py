@@ -144,6 +144,7 @@ EXPERIMENTS = ResourceSpec(
     create=s.ExperimentCreate,
     update=s.ExperimentUpdate,
     service=services.experiment_service,
+    in_place=("sample",),
     aliases={
         **BASE_ALIASES,
         "aliquot_id": "aliquot__identifier",
