@@ -81,8 +81,8 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed ## Benchmark on PostgreSQL: make bench SCALE=10k|100k|1m (docs/performance.md)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; } \
 		|| { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
-	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
 	$(BIN)/python -m bench --scale $(SCALE) --duration $(DURATION)
+	$(BIN)/python bench/submission.py --rows 5000
 
 up: ## Start labapi and PostgreSQL with docker compose
 	docker compose -f docker/compose.yaml up --build

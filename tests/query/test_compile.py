@@ -377,6 +377,12 @@ class TestSearch:
         )
         assert (await session.scalars(stmt)).all() == ["gamma 50%_off"]
 
+    async def test_without_search_fields_search_is_ignored(
+        self, session: AsyncSession, dataset: Dataset
+    ) -> None:
+        # DRF's SearchFilter leaves a view without search fields unfiltered.
+        assert compile_search(Technique, "rna 50", ()) == []
+
     async def test_search_through_a_relation(self, session: AsyncSession, dataset: Dataset) -> None:
         stmt = select(Technique.name).where(
             *compile_search(Technique, "ALI", ("name", "created_by__username", "tags__name"))

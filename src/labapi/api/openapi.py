@@ -40,6 +40,7 @@ _STATUS_TEXT = {
     409: "Conflicts with stored data",
     413: "The body is larger than the configured limit",
     414: "The query string is longer than the configured limit",
+    416: "No requested byte range overlaps the file (`Content-Range: bytes */<size>`)",
     429: "Too many failed logins; `Retry-After` says when to try again",
     503: "The database cannot be reached or is too busy; `Retry-After` says when to try again",
 }

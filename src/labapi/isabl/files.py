@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from labapi.api.factory import add_route
+from labapi.api.openapi import problems
 from labapi.auth.deps import CHALLENGE, authenticate, get_current_user
 from labapi.auth.models import User
 from labapi.core import storage
@@ -86,9 +87,20 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+# What a file route may answer besides 200 (the layers around it add 400/414/503): a
+# file outside the roots is a 403, an unknown object, key or file a 404.
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = problems(401, 403, 404)
+RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    206: {"description": "The requested byte range (`Content-Range`)"},
+    **FILE_RESPONSES,
+    **problems(416),
+}
+
+
 def route(path: str, endpoint: Callable[..., Any], operation_id: str, **kw: Any) -> None:
     """Add a closed GET route under /api/v1 (both slash forms)."""
     kw.setdefault("dependencies", Authenticated)
+    kw.setdefault("responses", FILE_RESPONSES)
     add_route(
         router,
         path,
@@ -356,6 +368,7 @@ route(
     assemblies_stream,
     "assemblies_stream_read",
     dependencies=[],
+    responses=RANGE_RESPONSES,
     summary="Stream a reference file",
 )
 
@@ -401,6 +414,7 @@ route(
     experiments_stream,
     "experiments_stream_read",
     dependencies=[],
+    responses=RANGE_RESPONSES,
     summary="Stream an experiment's bam file",
 )
 
@@ -453,7 +467,13 @@ async def slideviewer(request: Request, image_ids: str) -> Response:
     return RedirectResponse(template.replace("{image_ids}", ",".join(ids)), status_code=302)
 
 
-route("/slideviewer/{image_ids}", slideviewer, "slideviewer_read", summary="Slide viewer URL")
+route(
+    "/slideviewer/{image_ids}",
+    slideviewer,
+    "slideviewer_read",
+    summary="Slide viewer URL",
+    responses={302: {"description": "Redirect to the slide viewer"}, **FILE_RESPONSES},
+)
 
 
 # ------------------------------------------------------------------ analyses
@@ -472,6 +492,7 @@ def add_analysis_routes(target: APIRouter, service: ModelService) -> list[tuple[
     added: list[tuple[str, str]] = []
 
     def add(path: str, endpoint: Callable[..., Any], operation_id: str, **kw: Any) -> None:
+        kw.setdefault("responses", FILE_RESPONSES)
         add_route(
             target,
             path,
@@ -558,7 +579,7 @@ def add_analysis_routes(target: APIRouter, service: ModelService) -> list[tuple[
     closed = {"dependencies": Authenticated}
     add("/analyses/download/{id}", analyses_download, "analyses_download_read", **closed)
     add("/analyses/raw/{id}", analyses_raw, "analyses_raw_read", **closed)
-    add("/analyses/stream/{id}", analyses_stream, "analyses_stream_read")
+    add("/analyses/stream/{id}", analyses_stream, "analyses_stream_read", responses=RANGE_RESPONSES)
     add("/analyses/igv/{id}", analyses_igv, "analyses_igv_read")
     return added
 

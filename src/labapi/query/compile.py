@@ -304,6 +304,8 @@ def compile_search(
         One condition per term, to be AND'ed.
     """
     clauses: list[ColumnElement[bool]] = []
+    if not fields:  # DRF: a view without search fields ignores `search`
+        return clauses
     for term in search_terms(raw):
         try:
             parts = [
