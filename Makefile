@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= 10k
 DURATION ?= 10
 export LABAPI_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): each has its own SQLite file and PostgreSQL schema.
+JOBS   ?= 2
 # igv.js is vendored (committed) so that labapi serves it offline; `make vendor-igv` renews it.
 IGV_VERSION := 3.8.10
 IGV_DIR     := src/labapi/isabl/static/igv
@@ -52,14 +54,14 @@ vendor-igv: ## Fetch the pinned igv.js (IGV_VERSION) from npm into src/labapi/is
 
 test: $(STAMP) test-deps ## Run the whole suite on SQLite and PostgreSQL
 	$(BIN)/python scripts/check_postgres.py
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS)
 
 test-sqlite: $(STAMP) test-deps ## Run the suite on SQLite only
-	$(BIN)/python -m pytest -m "not postgresql"
+	$(BIN)/python -m pytest -n $(JOBS) -m "not postgresql"
 
 test-pg: $(STAMP) ## Run the suite on PostgreSQL only
 	$(BIN)/python scripts/check_postgres.py
-	$(BIN)/python -m pytest -m "not sqlite"
+	$(BIN)/python -m pytest -n $(JOBS) -m "not sqlite"
 
 test-isabl-cli: $(STAMP) ## The isabl-cli 2.0.2 wheel's own tests against a fresh labapi (ISABL_CLI_DB=postgres; OPTS=--trace; ARGS=pytest args)
 	$(BIN)/python scripts/isabl_cli_suite.py $(OPTS) $(if $(ARGS),-- $(ARGS))
