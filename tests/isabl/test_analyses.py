@@ -39,24 +39,12 @@ from tests.isabl.factories import (
     make_signal,
     make_tag,
 )
-from tests.isabl.test_hierarchy import counting
+from tests.isabl.test_hierarchy import counting, created, post
 
 MSK = {"name": "Memorial Sloan Kettering", "acronym": "MSK"}
 PATIENT = {"identifier": "PATIENT-1", "species": "HUMAN", "center": MSK}
 GRCH37 = {"name": "GRCh37", "species": "HUMAN"}
 BWA = {"name": "BWA", "version": "0.7.17"}
-
-
-async def post(client: httpx.AsyncClient, resource: str, body: dict[str, Any]) -> httpx.Response:
-    """POST a body to a resource's list path."""
-    return await client.post(f"{PREFIX}/{resource}", json=body)
-
-
-async def created(client: httpx.AsyncClient, resource: str, body: dict[str, Any]) -> Any:
-    """POST a body that must create a new object; its representation."""
-    response = await post(client, resource, body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def patched(client: httpx.AsyncClient, resource: str, pk: int, **body: Any) -> Any:
