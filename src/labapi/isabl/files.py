@@ -10,8 +10,8 @@ Routes, each with and without its trailing slash, included before the generated
   `bam_files` for an assembly (not in the reference API: the IGV page reads through it);
 - `experiments/igv/<system_id>?locus=&assembly=`: an IGV page on that BAM;
 - `slideviewer/<image_ids>`: a redirect to the configured slide viewer;
-- `analyses/download|raw|stream|igv/<id>`: files of an analysis' `results`, added by
-  `add_analysis_routes` as soon as `labapi.isabl.models` has an `Analysis` model;
+- `analyses/download|raw|stream|igv/<id>`: files of an analysis' `results`
+  (`add_analysis_routes`);
 - `/static/igv/igv.min.js`: the vendored igv.js, open to anyone.
 
 Every stream also takes `index=true` (the index file next to the file: `.bai`, `.crai`,
@@ -45,7 +45,7 @@ from labapi.core.db import SessionDep, get_session
 from labapi.core.errors import BadRequest, NotAuthenticated, NotFound
 from labapi.core.services import ModelService
 from labapi.core.settings import Settings, signing_key
-from labapi.isabl import models, services
+from labapi.isabl import services
 from labapi.isabl.models import Assembly
 from labapi.isabl.services import assembly_service, experiment_service
 
@@ -584,10 +584,7 @@ def add_analysis_routes(target: APIRouter, service: ModelService) -> list[tuple[
     return added
 
 
-Analysis = getattr(models, "Analysis", None)
-if Analysis is not None:  # the Analysis model lands on another branch; switch on with it
-    _service = getattr(services, "analysis_service", None) or ModelService(Analysis)
-    CLOSED_ROUTES.extend(add_analysis_routes(router, _service))
+CLOSED_ROUTES.extend(add_analysis_routes(router, services.analysis_service))
 
 
 # ------------------------------------------------------------------ static
