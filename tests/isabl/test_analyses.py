@@ -652,7 +652,7 @@ class TestRepresentations:
 
     @pytest.mark.parametrize("resource", ["experiments", "analyses"])
     async def test_a_list_page_costs_the_same_for_1_and_50_rows(
-        self, client: httpx.AsyncClient, session: AsyncSession, resource: str
+        self, client: httpx.AsyncClient, session: AsyncSession, resource: str, backend: str
     ) -> None:
         assembly = await make_assembly(session)
         application = await make_application(
@@ -685,7 +685,10 @@ class TestRepresentations:
             assert len(response.json()["results"]) == limit, response.text
             counts[limit] = len(statements)
         assert counts[1] == counts[50], counts
-        assert counts[1] > 10  # the nested relations were loaded, in a few queries each
+        if backend == "postgresql":  # the key's user, the count, the pks, the projection
+            assert counts[1] <= 6, counts
+        else:  # the nested relations were loaded, in a few queries each
+            assert counts[1] > 10, counts
 
 
 # ------------------------------------------------------------------ extra routes

@@ -27,6 +27,7 @@ from labapi.api.openapi import (
     problem_responses,
     request_body,
 )
+from labapi.api.projection import Projection, compile_projection
 from labapi.api.responses import ORJSONResponse
 from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
@@ -206,11 +207,22 @@ def _partial(schema: type[BaseModel]) -> type[BaseModel]:
 
 
 class Renderer:
-    """Turns ORM objects into JSON-ready dicts through the read schema, once per list."""
+    """Turns ORM objects into JSON-ready dicts through the read schema, once per list;
+    given the model, also the schema's SQL projection (None where it cannot be exact)."""
 
-    def __init__(self, schema: type[BaseModel]) -> None:
+    def __init__(self, schema: type[BaseModel], model: type[Any] | None = None) -> None:
         self.one = TypeAdapter(schema)
         self.many = TypeAdapter(list[schema])  # type: ignore[valid-type]
+        self.projection = compile_projection(schema, model) if model is not None else None
+
+    def projecting(self, request: Request, session: AsyncSession) -> Projection | None:
+        """The projection to answer `request` with: on PostgreSQL, unless `fields` asks
+        for a reduced representation or the settings turn it off."""
+        if self.projection is None or not request.app.state.settings.sql_json:
+            return None
+        if session.get_bind().dialect.name != "postgresql" or _fields(request):
+            return None
+        return self.projection
 
     def render(self, objs: Sequence[Any], fields: set[str] | None = None) -> list[dict[str, Any]]:
         """Representations of `objs`, reduced to `fields` (and `pk`) when asked."""
@@ -296,6 +308,25 @@ def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
     return ListQuery(reserved, conditions, filtered, ordered, order)
 
 
+async def render_page(
+    request: Request,
+    session: AsyncSession,
+    spec: ResourceSpec,
+    renderer: "Renderer",
+    page: Select[Any],
+    options: Sequence[Any],
+) -> Any:
+    """The representations of a page's objects: the page's pks then one projection
+    statement (PostgreSQL), or the ORM objects loaded with `options` and rendered."""
+    projection = renderer.projecting(request, session)
+    if projection is not None:
+        pk = spec.model.__mapper__.primary_key[0]
+        pks = (await session.scalars(page.with_only_columns(pk, maintain_column_froms=True))).all()
+        return await projection.render(session, pks)
+    rows = (await session.scalars(page.options(*options))).all()
+    return renderer.render(rows, _fields(request))
+
+
 async def limit_offset_list(
     request: Request,
     session: AsyncSession,
@@ -315,10 +346,10 @@ async def limit_offset_list(
         maximum=getattr(settings, surface.page_size_max_setting),
     )
     count = await count_rows(session, query.filtered, cap=window.count_limit)
-    rows = (await session.scalars(apply_window(query.ordered, window).options(*options))).all()
+    page = apply_window(query.ordered, window)
     return ORJSONResponse(
         limit_offset_envelope(
-            renderer.render(rows, _fields(request)),
+            await render_page(request, session, spec, renderer, page, options),
             count=count,
             window=window,
             base_url=str(request.url.replace(query="")),
@@ -354,8 +385,8 @@ async def stream_meta_envelope(
 def build_router(spec: ResourceSpec) -> APIRouter:
     """Generate the routes of one resource."""
     surface, service, model = spec.surface, spec.service, spec.model
-    renderer = Renderer(spec.read)
-    detail_renderer = Renderer(spec.detail) if spec.detail is not None else renderer
+    renderer = Renderer(spec.read, model)
+    detail_renderer = Renderer(spec.detail, model) if spec.detail is not None else renderer
     generated = [action for action in spec.actions if action not in spec.handwritten]
     # Every route needs an authenticated user (401 first), writes a model permission
     # (403 next), and only then is the object looked up (404).
@@ -403,7 +434,8 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         window = page_window(query.reserved, default=default, maximum=maximum)
         count = await count_rows(session, query.filtered, cap=window.count_limit)
         detail = spec.detail is not None and _flag(query.reserved, "detail")
-        page = apply_window(query.ordered, window).options(*service.options(detail=detail))
+        page = apply_window(query.ordered, window)
+        options = service.options(detail=detail)
         rendering = detail_renderer if detail else renderer
         total = await session.scalar(
             select(func.count()).select_from(model).where(*base_criteria(spec, query.reserved))
@@ -411,11 +443,11 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         meta = Meta(query.conditions, query.order, count, int(total or 0), window)
         if window.limit is None:
             return StreamingResponse(
-                stream_meta_envelope(session, page, rendering, meta),
+                stream_meta_envelope(session, page.options(*options), rendering, meta),
                 media_type="application/json",
             )
-        rows = (await session.scalars(page)).all()
-        return ORJSONResponse(meta_envelope(rendering.render(rows), meta))
+        data = await render_page(request, session, spec, rendering, page, options)
+        return ORJSONResponse(meta_envelope(data, meta))
 
     list_objects.__doc__ = f"List {spec.name}."
     add(
@@ -480,9 +512,22 @@ def build_router(spec: ResourceSpec) -> APIRouter:
             response_model=None,
         )
 
-    async def read_object(request: Request, session: SessionDep, obj: Any = Loaded) -> Response:
+    async def read_object(
+        request: Request,
+        session: SessionDep,
+        id: str = ident_param,  # noqa: A002
+    ) -> Response:
         asked: list[str | None] = list(request.query_params.getlist("detail"))
-        if spec.detail is not None and _flag({"detail": asked}, "detail"):
+        detail = spec.detail is not None and _flag({"detail": asked}, "detail")
+        rendering = detail_renderer if detail else renderer
+        projection = rendering.projecting(request, session)
+        if projection is not None:
+            fixed = [getattr(model, name) == value for name, value in spec.fixed.items()]
+            pk = await service.get_pk(session=session, ident=id, where=fixed)
+            (found,) = await projection.render(session, [pk])
+            return ORJSONResponse(found)
+        obj = await load_object(session, id)
+        if detail:
             obj = await service.reload(session=session, obj=obj, detail=True)
             return ORJSONResponse(detail_renderer.render([obj])[0])
         return ORJSONResponse(renderer.render([obj], _fields(request))[0])

@@ -84,29 +84,48 @@ class ModelService:
             getattr(self.model, name) for name in IDENTIFIER_FIELDS if hasattr(self.model, name)
         ]
 
+    def ident_criteria(self, ident: str) -> list[Any]:
+        """The WHERE clauses of a detail path's id: the pk (digits) or any identifier
+        column; NotFound when nothing could match."""
+        missing = NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
+        if "\x00" in ident:  # PostgreSQL refuses NUL in text: no object has one
+            raise missing
+        # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses.
+        if ident.isascii() and ident.isdigit():
+            if not pk_fits(self.model, int(ident)):
+                raise missing
+            return [self.model.id == int(ident)]  # type: ignore[attr-defined]
+        columns = self.identifier_columns()
+        if not columns:
+            raise missing
+        return [or_(*(column == ident for column in columns))]
+
     async def get(self, *, session: AsyncSession, ident: str) -> Any:
         """Fetch by pk (digits) or any identifier column; 404 unless exactly one matches.
 
         The object is read afresh (`populate_existing`): a session that already holds it
         may hold stale collections (a tag deleted since, with its link rows).
         """
-        stmt = select(self.model).options(*self.options()).execution_options(populate_existing=True)
-        if "\x00" in ident:  # PostgreSQL refuses NUL in text: no object has one
-            raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
-        # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses.
-        if ident.isascii() and ident.isdigit():
-            if not pk_fits(self.model, int(ident)):
-                raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
-            stmt = stmt.where(self.model.id == int(ident))  # type: ignore[attr-defined]
-        else:
-            columns = self.identifier_columns()
-            if not columns:
-                raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
-            stmt = stmt.where(or_(*(column == ident for column in columns))).limit(2)
+        stmt = (
+            select(self.model)
+            .options(*self.options())
+            .execution_options(populate_existing=True)
+            .where(*self.ident_criteria(ident))
+            .limit(2)
+        )
         found = (await session.scalars(stmt)).all()
         if len(found) != 1:
             raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         return found[0]
+
+    async def get_pk(self, *, session: AsyncSession, ident: str, where: Sequence[Any] = ()) -> int:
+        """The pk of the one object `ident` names (and `where` keeps); NotFound otherwise."""
+        pk = self.model.id  # type: ignore[attr-defined]
+        stmt = select(pk).where(*self.ident_criteria(ident), *where).limit(2)
+        found = (await session.scalars(stmt)).all()
+        if len(found) != 1:
+            raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
+        return int(found[0])
 
     async def reload(self, *, session: AsyncSession, obj: Any, detail: bool = False) -> Any:
         """The object again with its representation loaded (after a write)."""

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Count the SQL statements of each request and send them as `X-Query-Count` (benchmarks
     # and N+1 hunting; off in production).
     debug_query_count: bool = False
+    # PostgreSQL builds the JSON of lists and details whose read schema it can reproduce
+    # exactly, in one statement (`api/projection.py`); false: always the ORM path.
+    sql_json: bool = True
 
     # Isabl limit/offset pagination (DRF LimitOffsetPagination)
     page_size_default: int = 100

@@ -19,8 +19,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from labapi.auth.models import User
@@ -367,10 +369,20 @@ class Experiment(IsablModel):
         order_by="AnalysisSummary.id",
     )
 
-    @property
+    @hybrid_property
     def aliquot_identifier(self) -> str | None:
         """The aliquot's identifier (the reference's `aliquot_id`)."""
         return self.aliquot.identifier if self.aliquot is not None else None
+
+    @aliquot_identifier.inplace.expression
+    @classmethod
+    def _aliquot_identifier_sql(cls) -> Any:
+        return (
+            select(Aliquot.identifier)
+            .where(Aliquot.id == cls.aliquot_id)
+            .correlate_except(Aliquot)
+            .scalar_subquery()
+        )
 
 
 # ---------------------------------------------------------------- submissions

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from labapi.api.projection import projected
 from labapi.isabl.models import (
     AnalysisStatus,
     Gender,
@@ -111,11 +112,13 @@ class IsablRead(Schema):
 
     @field_validator("created_by", mode="before")
     @classmethod
+    @projected
     def _username(cls, value: Any) -> Any:
         return getattr(value, "username", value)
 
     @field_validator("custom_fields", "data", mode="before")
     @classmethod
+    @projected
     def _never_null(cls, value: Any) -> Any:
         return {} if value is None else value
 
@@ -242,6 +245,7 @@ class TechniqueRead(IsablRead):
 
     @field_validator("reference_data", mode="before")
     @classmethod
+    @projected
     def _never_null_reference(cls, value: Any) -> Any:
         return {} if value is None else value
 
@@ -270,6 +274,7 @@ class AssemblyRead(IsablRead):
 
     @field_validator("reference_data", mode="before")
     @classmethod
+    @projected
     def _never_null_reference(cls, value: Any) -> Any:
         return {} if value is None else value
 
@@ -328,6 +333,7 @@ class TechniqueIn(ByPk, TechniqueCreate):
     """A technique nested in a body."""
 
 
+@projected
 def _never_null(value: Any) -> Any:
     return {} if value is None else value
 
@@ -547,14 +553,21 @@ class ResultApplication(Schema):
 
     @field_validator("assembly", mode="before")
     @classmethod
+    @projected
     def _assembly_name(cls, value: Any) -> Any:
         return getattr(value, "name", value)
 
 
+# SPEC §5: `analyses` on GET shows at most 50 pks (the field's max_length says so to
+# OpenAPI and to the projection).
+PK_LIST_MAX = 50
+
+
+@projected
 def _pks(value: Any) -> Any:
-    """Related objects as their pks, at most 50 (SPEC §5: `analyses` on GET)."""
+    """Related objects as their pks, the first PK_LIST_MAX of them."""
     if isinstance(value, list):
-        return [getattr(item, "id", item) for item in value[:50]]
+        return [getattr(item, "id", item) for item in value[:PK_LIST_MAX]]
     return value
 
 
@@ -570,7 +583,7 @@ class ExperimentResult(Schema):
     application: ResultApplication
     targets: list[ExperimentRef] = Field(default=[], validation_alias="target_refs")
     references: list[ExperimentRef] = Field(default=[], validation_alias="reference_refs")
-    analyses: list[int] = []
+    analyses: list[int] = Field(default=[], max_length=PK_LIST_MAX)
 
     _results = field_validator("results", mode="before")(_never_null)
     _analyses = field_validator("analyses", mode="before")(_pks)
@@ -775,7 +788,9 @@ class AnalysisRead(IsablRead):
     results: dict[str, Any] = {}
     targets: list[ExperimentRead] = []
     references: list[ExperimentRead] = []
-    analyses: list[int] = Field(default=[], description="Linked analyses, at most 50.")
+    analyses: list[int] = Field(
+        default=[], max_length=PK_LIST_MAX, description="Linked analyses, at most 50."
+    )
     project_level_analysis: ProjectRead | None = None
     individual_level_analysis: IndividualRead | None = None
 
