@@ -127,7 +127,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         "analyses-filter",
         "analyses, status__in + targets__pk__in",
         "/api/v1/analyses",
-        lambda d: ["/api/v1/analyses?limit=100&status__in=SUCCEEDED,FAILED&targets__pk__in=1,2,3"],
+        lambda d: [
+            "/api/v1/analyses?limit=100&status__in=SUCCEEDED,FAILED&targets__pk__in="
+            + ",".join(str(pk) for pk in d.analysis_targets)
+        ],
         data=("analysis",),
     ),
     Scenario(
@@ -179,7 +182,9 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 
 # Tables the generator fills (bench.data); scenarios needing others are skipped.
-GENERATED = frozenset({"experiment", "sample", "individual", "project", "technique"})
+GENERATED = frozenset(
+    {"experiment", "sample", "individual", "project", "technique", "analysis", "substock"}
+)
 
 
 def skip_reason(scenario: Scenario, routes: set[str]) -> str | None:
