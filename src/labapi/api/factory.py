@@ -522,10 +522,11 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         rendering = detail_renderer if detail else renderer
         projection = rendering.projecting(request, session)
         if projection is not None:
-            fixed = [getattr(model, name) == value for name, value in spec.fixed.items()]
-            pk = await service.get_pk(session=session, ident=id, where=fixed)
-            (found,) = await projection.render(session, [pk])
-            return ORJSONResponse(found)
+            columns, value = service.ident_lookup(id)
+            found = await projection.find(session, columns, value, spec.fixed)
+            if len(found) != 1:
+                raise NotFound(NOT_FOUND.format(ident=id, model=model.__name__))
+            return ORJSONResponse(found[0])
         obj = await load_object(session, id)
         if detail:
             obj = await service.reload(session=session, obj=obj, detail=True)

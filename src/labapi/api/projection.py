@@ -52,6 +52,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    or_,
     select,
     text,
     true,
@@ -313,19 +314,20 @@ class Projection:
     filters, orders and pages as the ORM path does."""
 
     def __init__(self, schema: type[BaseModel], model: type[Any]) -> None:
-        mapper: Mapper[Any] = sa_inspect(model)
-        source = mapper.local_table.alias()
-        # Raises Unsupported before anything else is built.
-        obj = Compiler().object(schema, mapper, source)
-        ordinals = (
-            func.unnest(bindparam("pks", type_=ARRAY(BigInteger)))
-            .table_valued("pk", with_ordinality="n")
-            .render_derived()
-        )
-        agg = func.json_agg(aggregate_order_by(obj, ordinals.c.n))
         self.schema, self.model = schema, model
-        self.statement = select(cast(func.coalesce(agg, EMPTY_ARRAY), String)).select_from(
-            ordinals.join(source, source.c[mapper.primary_key[0].key] == ordinals.c.pk)
+        self.mapper: Mapper[Any] = sa_inspect(model)
+        # Raises Unsupported before anything else is built.
+        self.statement = self._statement(bindparam("pks", type_=ARRAY(BigInteger)))
+        self._lookups: dict[tuple[Any, ...], Any] = {}
+
+    def _statement(self, pks: Any) -> Any:
+        source = self.mapper.local_table.alias()
+        obj = Compiler().object(self.schema, self.mapper, source)
+        ordinals = func.unnest(pks).table_valued("pk", with_ordinality="n").render_derived()
+        agg = func.json_agg(aggregate_order_by(obj, ordinals.c.n))
+        pk = source.c[self.mapper.primary_key[0].key]
+        return select(cast(func.coalesce(agg, EMPTY_ARRAY), String)).select_from(
+            ordinals.join(source, pk == ordinals.c.pk)
         )
 
     async def render(self, session: AsyncSession, pks: Sequence[int]) -> list[Any]:
@@ -337,6 +339,27 @@ class Projection:
         if not pks:
             return []
         raw = await session.scalar(self.statement, {"pks": list(pks)})
+        return orjson.loads(raw) if raw else []
+
+    async def find(
+        self, session: AsyncSession, columns: Sequence[str], value: Any, fixed: dict[str, Any]
+    ) -> list[Any]:
+        """The objects whose `columns` (any of them) equal `value` and whose `fixed`
+        columns hold their values, at most two (a detail path wants exactly one): the
+        lookup and the projection in one statement, built once per set of columns."""
+        key = (tuple(columns), tuple(sorted(fixed.items())))
+        statement = self._lookups.get(key)
+        if statement is None:
+            column = self.mapper.columns  # by attribute name
+            wanted = bindparam("ident", type_=column[columns[0]].type)
+            found = (
+                select(self.mapper.primary_key[0])
+                .where(or_(*(column[name] == wanted for name in columns)))
+                .where(*(column[name] == fixed_value for name, fixed_value in fixed.items()))
+                .limit(literal_column("2"))
+            )
+            statement = self._lookups[key] = self._statement(func.array(found.scalar_subquery()))
+        raw = await session.scalar(statement, {"ident": value})
         return orjson.loads(raw) if raw else []
 
 

@@ -84,9 +84,9 @@ class ModelService:
             getattr(self.model, name) for name in IDENTIFIER_FIELDS if hasattr(self.model, name)
         ]
 
-    def ident_criteria(self, ident: str) -> list[Any]:
-        """The WHERE clauses of a detail path's id: the pk (digits) or any identifier
-        column; NotFound when nothing could match."""
+    def ident_lookup(self, ident: str) -> tuple[list[str], Any]:
+        """The columns a detail path's id is looked up in, and the value: the pk for
+        digits, else every identifier column; NotFound when nothing could match."""
         missing = NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         if "\x00" in ident:  # PostgreSQL refuses NUL in text: no object has one
             raise missing
@@ -94,11 +94,16 @@ class ModelService:
         if ident.isascii() and ident.isdigit():
             if not pk_fits(self.model, int(ident)):
                 raise missing
-            return [self.model.id == int(ident)]  # type: ignore[attr-defined]
-        columns = self.identifier_columns()
+            return [self.model.__mapper__.primary_key[0].key], int(ident)  # type: ignore[attr-defined]
+        columns = [column.key for column in self.identifier_columns()]
         if not columns:
             raise missing
-        return [or_(*(column == ident for column in columns))]
+        return columns, ident
+
+    def ident_criteria(self, ident: str) -> list[Any]:
+        """The WHERE clause of a detail path's id (`ident_lookup`)."""
+        columns, value = self.ident_lookup(ident)
+        return [or_(*(getattr(self.model, name) == value for name in columns))]
 
     async def get(self, *, session: AsyncSession, ident: str) -> Any:
         """Fetch by pk (digits) or any identifier column; 404 unless exactly one matches.
@@ -117,15 +122,6 @@ class ModelService:
         if len(found) != 1:
             raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
         return found[0]
-
-    async def get_pk(self, *, session: AsyncSession, ident: str, where: Sequence[Any] = ()) -> int:
-        """The pk of the one object `ident` names (and `where` keeps); NotFound otherwise."""
-        pk = self.model.id  # type: ignore[attr-defined]
-        stmt = select(pk).where(*self.ident_criteria(ident), *where).limit(2)
-        found = (await session.scalars(stmt)).all()
-        if len(found) != 1:
-            raise NotFound(NOT_FOUND.format(ident=ident, model=self.model.__name__))
-        return int(found[0])
 
     async def reload(self, *, session: AsyncSession, obj: Any, detail: bool = False) -> Any:
         """The object again with its representation loaded (after a write)."""
