@@ -212,3 +212,19 @@ async def test_facility_lists_and_details_match_the_orm_path(
                 fast, slow = await sql.get(path), await orm.get(path)
                 assert fast.status_code == slow.status_code == 200, path
                 assert _differences(fast.json(), slow.json()) == [], path
+
+
+async def test_long_numbers_in_a_list_read_as_the_orm_path_reads_them(
+    app: FastAPI, orm_app: FastAPI, session: AsyncSession, superuser: User
+) -> None:
+    """PostgreSQL prints a stored 1.2e29 as 30 digits; a page holding one is read back
+    (to the float it was), a page without one is sent as PostgreSQL wrote it."""
+    body = {"name": "big", "acronym": "BIG", "custom_fields": {"n": 1.2e29, "m": 2**64 - 1}}
+    async with (
+        client_as(app, session, superuser) as sql,
+        client_as(orm_app, session, superuser) as orm,
+    ):
+        assert (await sql.post(f"{PREFIX}/centers", json=body)).status_code == 201
+        fast, slow = await sql.get(f"{PREFIX}/centers"), await orm.get(f"{PREFIX}/centers")
+        assert fast.json()["results"][0]["custom_fields"] == {"n": 1.2e29, "m": 2**64 - 1}
+        assert fast.json() == slow.json()
