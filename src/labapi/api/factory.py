@@ -9,7 +9,7 @@ the service, render, wrap the envelope.
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -213,7 +213,12 @@ class Renderer:
     def __init__(self, schema: type[BaseModel], model: type[Any] | None = None) -> None:
         self.one = TypeAdapter(schema)
         self.many = TypeAdapter(list[schema])  # type: ignore[valid-type]
-        self.projection = compile_projection(schema, model) if model is not None else None
+        self.schema, self.model = schema, model
+
+    @cached_property
+    def projection(self) -> Projection | None:
+        """The schema's SQL projection, compiled on first use (None: not exact)."""
+        return compile_projection(self.schema, self.model) if self.model is not None else None
 
     def projecting(self, request: Request, session: AsyncSession) -> Projection | None:
         """The projection to answer `request` with: on PostgreSQL, unless `fields` asks
