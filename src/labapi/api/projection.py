@@ -31,7 +31,6 @@ NULL → `{}`); any other validator disables the projection of its schema.
 
 import datetime as dt
 import enum
-import re
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -366,14 +365,18 @@ class Projection:
         return orjson.loads(raw) if raw else []
 
 
-# 19 digits: past every int64 and every double's exact digits (`Projection.render`).
-LONG_DIGITS = re.compile(rb"\d{19}")
+# 19 digits in a row: past every int64 and every double's exact digits. Found by mapping
+# every digit to "0" and the rest to " " (a regular expression is ten times slower).
+DIGITS_ONLY = bytes(b"0"[0] if b"0"[0] <= byte <= b"9"[0] else b" "[0] for byte in range(256))
+LONG_DIGITS = b"0" * 19
 
 
 def exact(raw: bytes) -> Any:
     """JSON text from PostgreSQL as orjson would render it: as it is unless it holds a
     number orjson prints otherwise (read and written again then)."""
-    return orjson.loads(raw) if LONG_DIGITS.search(raw) else orjson.Fragment(raw)
+    if LONG_DIGITS in raw.translate(DIGITS_ONLY):
+        return orjson.loads(raw)
+    return orjson.Fragment(raw)
 
 
 def compile_projection(schema: type[BaseModel], model: type[Any]) -> Projection | None:
