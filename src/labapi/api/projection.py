@@ -48,7 +48,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     cast,
     func,
     literal_column,
@@ -146,14 +145,11 @@ def _check_validators(schema: type[BaseModel]) -> None:
 
 
 def iso_datetime(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A timestamptz as Pydantic writes it: `2020-01-01T00:00:00Z`, `….000120Z`."""
+    """A timestamptz as Pydantic writes it: `2020-01-01T00:00:00Z`, `….000120Z` (one
+    `to_char`, then whole seconds lose their `.000000`)."""
     utc = func.timezone(constant("UTC"), value)
-    micro = func.to_char(utc, constant("US"))
-    return (
-        func.to_char(utc, constant('YYYY-MM-DD"T"HH24:MI:SS'))
-        + case((micro == constant("000000"), constant("")), else_=constant(".") + micro)
-        + constant("Z")
-    )
+    iso = func.to_char(utc, constant('YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+    return func.replace(iso, constant(".000000Z"), constant("Z"))
 
 
 def _enum_ok(enum_cls: type[enum.Enum]) -> None:
