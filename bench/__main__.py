@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import report
+from bench import profile, report
 from bench.data import dsn, parse_scale, prepare, scale_name
 from bench.drive import cores, free_port, measure, serve
 from bench.scenarios import SCENARIOS, skip_reason
@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", action="append", help="run only these scenarios")
     parser.add_argument("--regenerate", action="store_true", help="reload the data")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the server with py-spy per scenario"
+    )
     parser.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A terminated run still stops its server (the `serve` block's finally).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.profile and not profile.available():
+        print("py-spy is missing: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk (make bench installs it)", file=sys.stderr)
         return 2
@@ -108,9 +115,20 @@ def main(argv: list[str] | None = None) -> int:
                 result["scenarios"].append({**row, "status": "skipped", "note": reason})
                 continue
             print(f"- {scenario.name}: running", file=sys.stderr, flush=True)
+            raw = args.out / f"profile-{scenario.name}-{name}.raw" if args.profile else None
             m = measure(
-                server, scenario, dataset, duration=args.duration, cpu=wrk_cpu, writes=args.writes
+                server,
+                scenario,
+                dataset,
+                duration=args.duration,
+                cpu=wrk_cpu,
+                writes=args.writes,
+                profile=raw,
             )
+            if raw is not None and raw.exists():
+                title = f"{scenario.title}, {name} experiments, commit {result['commit']}"
+                raw.with_suffix(".txt").write_text(profile.summarize(raw, title))
+                raw.unlink()
             status = "ok" if m.probe_status == scenario.status else "failed"
             row |= {"status": status, **dataclasses.asdict(m)}
             if status != "ok":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import Dataset
+from bench.profile import record
 from bench.scenarios import Scenario, body_text
 
 HERE = Path(__file__).resolve().parent
@@ -259,8 +260,10 @@ def measure(
     duration: float,
     cpu: str | None,
     writes: int | None = None,
+    profile: Path | None = None,
 ) -> Measurement:
-    """Probe, then load the server with the scenario while sampling its memory."""
+    """Probe, then load the server with the scenario while sampling its memory (and,
+    given `profile`, its stacks into that file: `bench/profile.py`)."""
     m = Measurement()
     m.probe_status, m.queries, m.probe_bytes = probe(server, scenario, dataset)
     m.load_average = [round(x, 2) for x in os.getloadavg()]
@@ -280,7 +283,12 @@ def measure(
         else:
             if writes is not None and scenario.kind == "write":
                 scenario = dataclasses.replace(scenario, requests=writes)
+            spy = None
+            if profile is not None and scenario.kind == "read":
+                spy = record(server.pid, max(1, int(duration) - 1), profile)
             result = run_wrk(server, scenario, dataset, duration=duration, cpu=cpu)
+            if spy is not None:
+                spy.wait()
             m.requests = result["requests"]
             m.req_s = result["requests"] / (result["duration_us"] / 1e6)
             m.p50_ms = result["p50_us"] / 1000
