@@ -29,6 +29,7 @@ from labapi.api.openapi import (
 )
 from labapi.api.projection import Projection, compile_projection
 from labapi.api.responses import ORJSONResponse
+from labapi.api.rows import Rows
 from labapi.auth.deps import get_current_user, require_permission
 from labapi.auth.models import User
 from labapi.auth.permissions import ACTION_PERMISSIONS, has_permission, permission_label
@@ -208,32 +209,46 @@ def _partial(schema: type[BaseModel]) -> type[BaseModel]:
 
 class Renderer:
     """Turns ORM objects into JSON-ready dicts through the read schema, once per list;
-    given the model, also the schema's SQL projection (None where it cannot be exact)."""
+    given the model, also the schema's SQL projection (None where it cannot be exact).
+
+    A schema computed in Python from flat rows (its `__rows__`, `api/rows.py`) renders
+    ORM objects through them, and is read by primary keys in place of a projection, on
+    every database."""
 
     def __init__(self, schema: type[BaseModel], model: type[Any] | None = None) -> None:
         self.one = TypeAdapter(schema)
         self.many = TypeAdapter(list[schema])  # type: ignore[valid-type]
         self.schema, self.model = schema, model
+        self.rows: Rows | None = getattr(schema, "__rows__", None)
 
     @cached_property
     def projection(self) -> Projection | None:
-        """The schema's SQL projection, compiled on first use (None: not exact)."""
-        return compile_projection(self.schema, self.model) if self.model is not None else None
-
-    def projecting(self, request: Request, session: AsyncSession) -> Projection | None:
-        """The projection to answer `request` with: on PostgreSQL, unless `fields` asks
-        for a reduced representation or the settings turn it off."""
-        if self.projection is None or not request.app.state.settings.sql_json:
+        """The schema's SQL projection, compiled on first use (None: not exact, or the
+        schema is computed from flat rows)."""
+        if self.model is None or self.rows is not None:
             return None
-        if session.get_bind().dialect.name != "postgresql" or _fields(request):
+        return compile_projection(self.schema, self.model)
+
+    def projecting(self, request: Request, session: AsyncSession) -> Projection | Rows | None:
+        """What renders `request`'s objects from their pks: the rows of a Python
+        representation, or the projection on PostgreSQL; None (the ORM objects) when
+        `fields` asks for a reduced representation or the settings turn both off."""
+        if not request.app.state.settings.sql_json or _fields(request):
+            return None
+        if self.rows is not None:
+            return self.rows
+        if self.projection is None or session.get_bind().dialect.name != "postgresql":
             return None
         return self.projection
 
     def render(self, objs: Sequence[Any], fields: set[str] | None = None) -> list[dict[str, Any]]:
         """Representations of `objs`, reduced to `fields` (and `pk`) when asked."""
-        data: list[dict[str, Any]] = self.many.dump_python(
-            self.many.validate_python(list(objs), from_attributes=True), mode="json"
-        )
+        if self.rows is not None:
+            data = self.rows.from_objects(objs)
+        else:
+            data = self.many.dump_python(
+                self.many.validate_python(list(objs), from_attributes=True), mode="json"
+            )
         if fields:
             keep = fields | {"pk", "id"}
             data = [{k: v for k, v in item.items() if k in keep} for item in data]
@@ -275,6 +290,8 @@ class ListQuery:
     filtered: Select[Any]
     ordered: Select[Any]
     order: str | None
+    # Whether filters or a search narrow the rows (else the filtered count is the total).
+    narrowed: bool = False
 
 
 def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
@@ -310,7 +327,7 @@ def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
         errors += exc.errors
     if errors:
         raise QueryError(errors)
-    return ListQuery(reserved, conditions, filtered, ordered, order)
+    return ListQuery(reserved, conditions, filtered, ordered, order, narrowed=bool(clauses))
 
 
 async def render_page(
@@ -366,16 +383,39 @@ async def limit_offset_list(
 STREAM_BATCH = 500
 
 
-async def stream_meta_envelope(
-    session: AsyncSession, stmt: Select[Any], renderer: "Renderer", meta: Meta
-) -> AsyncIterator[bytes]:
+async def _stream_batches(
+    request: Request,
+    session: AsyncSession,
+    spec: ResourceSpec,
+    renderer: "Renderer",
+    stmt: Select[Any],
+    options: Sequence[Any],
+) -> AsyncIterator[Any]:
+    """The representations of `stmt`'s rows, a batch (a JSON array) at a time, rendered
+    as `render_page` renders a page: the pks streamed then rendered, or the ORM objects."""
+    projection = renderer.projecting(request, session)
+    if projection is not None:
+        pk = spec.model.__mapper__.primary_key[0]
+        pks = stmt.with_only_columns(pk, maintain_column_froms=True)
+        result = await session.stream_scalars(pks.execution_options(yield_per=STREAM_BATCH))
+        async for batch in result.partitions(STREAM_BATCH):
+            yield await projection.render(session, batch)
+        return
+    objects = stmt.options(*options).execution_options(yield_per=STREAM_BATCH)
+    result = await session.stream_scalars(objects)
+    async for batch in result.partitions(STREAM_BATCH):
+        yield renderer.render(batch)
+
+
+async def stream_meta_envelope(batches: AsyncIterator[Any], meta: Meta) -> AsyncIterator[bytes]:
     """`pg_size=0`: every row, rendered and sent in batches so memory stays flat."""
     yield b'{"data":['
     first = True
-    result = await session.stream_scalars(stmt.execution_options(yield_per=STREAM_BATCH))
-    async for batch in result.partitions(STREAM_BATCH):
-        for item in renderer.render(batch):
-            yield (b"" if first else b",") + orjson.dumps(item)
+    async for batch in batches:
+        # The items of a JSON array, comma-separated: the array without its brackets.
+        items = orjson.dumps(batch)[1:-1]
+        if items:
+            yield (b"" if first else b",") + items
             first = False
     envelope = meta_envelope([], meta)
     yield (
@@ -442,14 +482,16 @@ def build_router(spec: ResourceSpec) -> APIRouter:
         page = apply_window(query.ordered, window)
         options = service.options(detail=detail)
         rendering = detail_renderer if detail else renderer
-        total = await session.scalar(
-            select(func.count()).select_from(model).where(*base_criteria(spec, query.reserved))
-        )
+        total: int | None = count
+        if query.narrowed or window.count_limit is not None:
+            total = await session.scalar(
+                select(func.count()).select_from(model).where(*base_criteria(spec, query.reserved))
+            )
         meta = Meta(query.conditions, query.order, count, int(total or 0), window)
         if window.limit is None:
+            batches = _stream_batches(request, session, spec, rendering, page, options)
             return StreamingResponse(
-                stream_meta_envelope(session, page.options(*options), rendering, meta),
-                media_type="application/json",
+                stream_meta_envelope(batches, meta), media_type="application/json"
             )
         data = await render_page(request, session, spec, rendering, page, options)
         return ORJSONResponse(meta_envelope(data, meta))

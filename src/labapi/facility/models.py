@@ -45,6 +45,14 @@ DEFAULT_STATUSES = ("productive", "unproductive", "dead", "merged", "split out",
 DEFAULT_MATURITY = {"embryo": 0, "larva": 3, "juvenile": 30, "adult": 90}
 
 
+def maturity(age: int, settings: dict[str, Any]) -> str:
+    """The last stage whose age in days (the species' `settings`, or the defaults) a
+    substock of `age` days has reached."""
+    stages = settings.get("maturity") or DEFAULT_MATURITY
+    reached = [name for name, days in stages.items() if age >= days]
+    return max(reached, key=lambda name: stages[name]) if reached else "embryo"
+
+
 class FacilityBase(DeclarativeBase):
     """Base of the facility models: the shared metadata, a class registry of its own."""
 
@@ -430,8 +438,12 @@ class Fishline(Named):
     responsible: Mapped[User | None] = _one(User)
     genotypes: Mapped[list[Genotype]] = _many(Genotype, fishline_genotype, order_by=Genotype.id)
     owners: Mapped[list[User]] = _many(User, fishline_owner, order_by=User.id)
-    workgroups: Mapped[list[Workgroup]] = _many(Workgroup, fishline_workgroup)
-    attachments: Mapped[list[Attachment]] = _many(Attachment, fishline_attachment)
+    workgroups: Mapped[list[Workgroup]] = _many(
+        Workgroup, fishline_workgroup, order_by=Workgroup.id
+    )
+    attachments: Mapped[list[Attachment]] = _many(
+        Attachment, fishline_attachment, order_by=Attachment.id
+    )
 
 
 def _joined_genotypes(fishline_id: Any) -> Any:
@@ -541,7 +553,7 @@ class Stock(FacilityModel):
     responsible_id: Mapped[int | None] = _fk("auth_user")
     fishline: Mapped[Fishline] = _one(Fishline)
     responsible: Mapped[User | None] = _one(User)
-    parents: Mapped[list["Substock"]] = _many("Substock", stock_parent)
+    parents: Mapped[list["Substock"]] = _many("Substock", stock_parent, order_by="Substock.id")
 
 
 def _stock_name(stock: Any) -> Any:
@@ -636,14 +648,6 @@ class Substock(FacilityModel):
         """The stock's fishline."""
         return self.stock.fishline
 
-    @property
-    def maturity(self) -> str:
-        """The last stage whose age (days, species settings or defaults) is reached."""
-        species = self.stock.fishline.species
-        stages = (species.settings if species else {}).get("maturity") or DEFAULT_MATURITY
-        reached = [name for name, days in stages.items() if self.age >= days]
-        return max(reached, key=lambda name: stages[name]) if reached else "embryo"
-
 
 def _zygosities(substock: Any) -> Any:
     """`+/-` style: the visible zygosities of a substock's genotypes, by genotype id."""
@@ -731,6 +735,11 @@ INPUT_TYPES: dict[str, str] = {
 input_project = _link("input_project", "input", "project")
 
 
+def input_type_name(type_: str) -> str:
+    """An action-log type's human name (`split` → `Split`)."""
+    return INPUT_TYPES.get(type_, type_.replace("_", " ").title())
+
+
 class Input(FacilityModel):
     """One action-log record: who did what to which object, and what changed."""
 
@@ -757,12 +766,7 @@ class Input(FacilityModel):
     fishline: Mapped[Fishline | None] = _one(Fishline)
     request: Mapped[Request | None] = _one(Request)
     superior: Mapped["Input | None"] = relationship(lazy="raise", remote_side="Input.id")
-    projects: Mapped[list[Project]] = _many(Project, input_project)
-
-    @property
-    def type_name(self) -> str:
-        """The type's human name."""
-        return INPUT_TYPES.get(self.type, self.type.replace("_", " ").title())
+    projects: Mapped[list[Project]] = _many(Project, input_project, order_by=Project.id)
 
 
 # The action log of each object, newest last (viewonly: the log is written as `Input`s).

@@ -10,14 +10,21 @@ reference's examples.
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, create_model, model_validator
 from sqlalchemy import Column, String
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipProperty
 
-from labapi.facility.models import Input, Substock
+from labapi.api.rows import Rows, View, public_columns
+from labapi.facility.models import (
+    Input,
+    Substock,
+    SubstockGenotype,
+    input_type_name,
+    maturity,
+)
 
 # Columns the server keeps: never in bodies.
 SERVER_COLUMNS = ("id", "created", "updated")
@@ -34,16 +41,6 @@ def _python_type(column: Any) -> Any:
         return column.type.python_type
     except NotImplementedError:
         return Any
-
-
-def _columns(model: type[Any]) -> list[tuple[str, Any]]:
-    """(name, SQL column or expression) of every public mapped column, declared order
-    (secret columns, such as password hashes, are never rendered nor written)."""
-    return [
-        (prop.key, prop.columns[0])
-        for prop in sa_inspect(model).column_attrs
-        if not getattr(prop.columns[0], "info", {}).get("secret")
-    ]
 
 
 def _label_attr(model: type[Any]) -> str | None:
@@ -70,14 +67,14 @@ def to_many(model: type[Any]) -> dict[str, RelationshipProperty[Any]]:
 def flat_read(model: type[Any]) -> type[BaseModel]:
     """An object nested in another: its columns only."""
     fields: dict[str, Any] = {
-        name: (_python_type(column) | None, None) for name, column in _columns(model)
+        name: (_python_type(column) | None, None) for name, column in public_columns(model)
     }
     return create_model(f"Facility{model.__name__}Flat", __base__=Schema, **fields)  # type: ignore[call-overload, no-any-return]
 
 
 def _simple_fields(model: type[Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        name: (_python_type(column) | None, None) for name, column in _columns(model)
+        name: (_python_type(column) | None, None) for name, column in public_columns(model)
     }
     for name, rel in to_one(model).items():
         label = _label_attr(rel.mapper.class_)
@@ -112,7 +109,7 @@ def _writable(model: type[Any], exclude: tuple[str, ...]) -> list[Column[Any]]:
     table_columns = set(sa_inspect(model).local_table.columns)
     return [
         column
-        for _, column in _columns(model)
+        for _, column in public_columns(model)
         if column in table_columns and column.key not in (*SERVER_COLUMNS, *exclude)
     ]
 
@@ -166,57 +163,94 @@ def update_body(model: type[Any], exclude: tuple[str, ...] = ()) -> type[BaseMod
 
 
 # ------------------------------------------------------------------ action log
-def input_label(obj: Input | None) -> str | None:
-    """`Action #97904 [SPLIT]`: how one record names another."""
-    if obj is None:
+# What the action log's representations read (`api.rows`): a record's columns and the
+# names of what it points at. The substock detail lists records read the same way.
+INPUT_VIEW = View(
+    Input,
+    (
+        "id", "type", "user_id", "user.username", "count_at_start", "position_at_start",
+        "substock_id", "substock.name_gen", "stock_id", "stock.name", "fishline_id",
+        "fishline.name", "request_id", "request.subject", "superior_id", "superior.id",
+        "superior.type", "description", "created", "performed", "performed_order",
+        "active", "item_id", "item_type", "changes",
+    ),
+)  # fmt: skip
+INPUT_DETAIL_VIEW = INPUT_VIEW.extend(("projects",))
+
+
+def input_label(pk: int | None, type_: str | None) -> str | None:
+    """`Action #97904 [SPLIT]`: how one record names another (None: no record)."""
+    if pk is None or type_ is None:
         return None
-    return f"Action #{obj.id} [{obj.type.upper()}]"
+    return f"Action #{pk} [{type_.upper()}]"
 
 
-def _input_item(obj: Input) -> str | None:
-    if obj.substock is not None:
-        return obj.substock.name_gen
-    if obj.stock is not None:
-        return obj.stock.name
-    if obj.fishline is not None:
-        return obj.fishline.name
+def _input_item(v: dict[str, Any]) -> str | None:
+    # Foreign keys: an id is set exactly when its object exists.
+    if v["substock_id"] is not None:
+        return v["substock.name_gen"]  # type: ignore[no-any-return]
+    if v["stock_id"] is not None:
+        return v["stock.name"]  # type: ignore[no-any-return]
+    if v["fishline_id"] is not None:
+        return v["fishline.name"]  # type: ignore[no-any-return]
     return None
 
 
-def input_simple(obj: Input) -> dict[str, Any]:
-    """One action-log record as the reference's example 3 lists it."""
+def input_simple(v: dict[str, Any]) -> dict[str, Any]:
+    """One action-log record as the reference's example 3 lists it (`INPUT_VIEW`)."""
     return {
-        "id": obj.id,
-        "type": obj.type,
-        "type_name": obj.type_name,
-        "user_id": obj.user_id,
-        "user": obj.user.username if obj.user else None,
-        "count_at_start": obj.count_at_start,
-        "position_at_start": obj.position_at_start,
-        "substock_id": obj.substock_id,
-        "substock": obj.substock.name_gen if obj.substock else None,
-        "stock_id": obj.stock_id,
-        "stock": obj.stock.name if obj.stock else None,
-        "fishline_id": obj.fishline_id,
-        "fishline": obj.fishline.name if obj.fishline else None,
-        "request_id": obj.request_id,
-        "request": obj.request.subject if obj.request else None,
-        "superior_id": obj.superior_id,
-        "superior": input_label(obj.superior),
-        "description": obj.description,
-        "created": obj.created,
-        "performed": obj.performed,
-        "performed_order": obj.performed_order,
-        "active": obj.active,
-        "item": _input_item(obj),
-        "item_id": obj.item_id,
-        "item_type": obj.item_type,
-        "changes": obj.changes,
+        "id": v["id"],
+        "type": v["type"],
+        "type_name": input_type_name(v["type"]),
+        "user_id": v["user_id"],
+        "user": v["user.username"],
+        "count_at_start": v["count_at_start"],
+        "position_at_start": v["position_at_start"],
+        "substock_id": v["substock_id"],
+        "substock": v["substock.name_gen"],
+        "stock_id": v["stock_id"],
+        "stock": v["stock.name"],
+        "fishline_id": v["fishline_id"],
+        "fishline": v["fishline.name"],
+        "request_id": v["request_id"],
+        "request": v["request.subject"],
+        "superior_id": v["superior_id"],
+        "superior": input_label(v["superior.id"], v["superior.type"]),
+        "description": v["description"],
+        "created": v["created"],
+        "performed": v["performed"],
+        "performed_order": v["performed_order"],
+        "active": v["active"],
+        "item": _input_item(v),
+        "item_id": v["item_id"],
+        "item_type": v["item_type"],
+        "changes": v["changes"],
     }
 
 
-class InputRead(Schema):
+def input_detail(v: dict[str, Any]) -> dict[str, Any]:
+    """A record with its projects (`INPUT_DETAIL_VIEW`)."""
+    return {**input_simple(v), "projects": v["projects"]}
+
+
+class _RowsSchema(Schema):
+    """A representation computed in Python (`__rows__`): from an ORM object, its view's
+    values are read and derived; the keys, in order, are the schema's fields."""
+
+    __rows__: ClassVar[Rows]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_orm(cls, value: Any) -> Any:
+        if not isinstance(value, cls.__rows__.view.model):
+            return value
+        return cls.__rows__.from_objects([value])[0]
+
+
+class InputRead(_RowsSchema):
     """An action-log record."""
+
+    __rows__ = Rows(INPUT_VIEW, input_simple)
 
     id: int
     type: str
@@ -245,23 +279,13 @@ class InputRead(Schema):
     item_type: str | None
     changes: dict[str, Any]
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_orm(cls, value: Any) -> Any:
-        return input_simple(value) if isinstance(value, Input) else value
-
 
 class InputDetail(InputRead):
     """An action-log record with its projects."""
 
-    projects: list[Any] = []
+    __rows__ = Rows(INPUT_DETAIL_VIEW, input_detail)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_orm(cls, value: Any) -> Any:
-        if not isinstance(value, Input):
-            return value
-        return {**input_simple(value), "projects": [_flat(p) for p in value.projects]}
+    projects: list[Any] = []
 
 
 # -------------------------------------------------------------------- substock
@@ -294,99 +318,140 @@ SUBSTOCK_DETAIL_KEYS = (
     "inputs",
 )  # fmt: skip
 
+# What the substock representations read (`api.rows`); the fishline is the stock's.
+SUBSTOCK_VIEW = View(
+    Substock,
+    (
+        "id", "count", "substock_num", "name_gen", "facility_name_gen", "list_name_gen",
+        "suffix", "date_of_death", "status", "sex_id", "sex.name", "productivity",
+        "dominant_tag_id", "dominant_tag", "position_id", "position.name",
+        "position.width", "position.rack_id", "light_id", "light.name", "diet_id",
+        "diet.name", "stock_id", "parent_input_id", "crossing_parent_input_id",
+        "substockuse_id", "substockuse.name", "description", "active", "project_id",
+        "project.name", "project.name_gen", "current_author_id", "updated", "burdened",
+        "to_print", "last_print", "experiment_id", "experiment.name",
+        "experiment.name_gen", "most_severe_action_id", "actually_counted_to_experiment",
+        "reused", "funding_id", "age", "age_weeks", "local_stock_id", "position_fullname",
+        "date_of_birth", "stock.generation", "printed", "tags", "max_severity_id",
+        "stock.description", "stock.fishline.description", "stock.fishline.species_id",
+        "stock.fishline.species.name", "stock.fishline.species.settings",
+    ),
+)  # fmt: skip
+GENOTYPE_ZYGOSITY_VIEW = View(
+    SubstockGenotype,
+    ("id", "genotype_id", "genotype.name_gen", "substock_id", "zygosity_id", "zygosity.name",
+     "visible"),
+)  # fmt: skip
+SUBSTOCK_DETAIL_VIEW = SUBSTOCK_VIEW.extend(
+    (
+        "genotypes_zygosities", "inputs", "stock.inputs", "stock.fishline.inputs",
+        "stock.fishline.background_id", "stock.fishline.background.name",
+        "stock.fishline.owners", "project", "experiment.project", "stock.fishline.workgroups",
+        "stock.fishline.id", "stock.fishline.name", "stock.fishline.name_gen",
+        "stock.fishline.attachments", "stock.fishline.responsible.username",
+        "stock.fishline.responsible_id", "position.rack.id", "position.rack.name",
+        "position.rack.room.id", "position.rack.room.name", "stock.name", "stock.parents",
+    ),
+    items={
+        "genotypes_zygosities": GENOTYPE_ZYGOSITY_VIEW,
+        "inputs": INPUT_VIEW,
+        "stock.inputs": INPUT_VIEW,
+        "stock.fishline.inputs": INPUT_VIEW,
+        "stock.parents": View(Substock, ("id",)),
+    },
+)  # fmt: skip
+
 DEFAULT_CSS = "zb-status-default"
 
 
-def _name(obj: Any, attr: str = "name") -> Any:
-    return getattr(obj, attr) if obj is not None else None
+def _species_settings(v: dict[str, Any]) -> dict[str, Any]:
+    if v["stock.fishline.species_id"] is None:  # a foreign key: no species
+        return {}
+    return v["stock.fishline.species.settings"]  # type: ignore[no-any-return]
 
 
-def _flat(obj: Any) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    return flat_read(type(obj)).model_validate(obj).model_dump()
-
-
-def substock_simple(obj: Substock) -> dict[str, Any]:
-    """The simple substock: its columns, the names of its relations, the derived fields."""
-    stock, position = obj.stock, obj.position
-    fishline = stock.fishline
-    species = fishline.species
+def substock_simple(v: dict[str, Any]) -> dict[str, Any]:
+    """The simple substock (`SUBSTOCK_VIEW`): its columns, the names of its relations,
+    the derived fields."""
+    tag, tags = v["dominant_tag"], v["tags"]
     descriptions = [
         f"{label}: {text}"
         for label, text in (
-            ("fishline", fishline.description),
-            ("stock", stock.description),
-            ("substock", obj.description),
+            ("fishline", v["stock.fishline.description"]),
+            ("stock", v["stock.description"]),
+            ("substock", v["description"]),
         )
         if text
     ]
-    maturity = obj.maturity
+    stage = maturity(v["age"], _species_settings(v))
+    position_id = v["position_id"]
     return {
-        "id": obj.id,
-        "count": obj.count,
-        "substock_num": obj.substock_num,
-        "name_gen": obj.name_gen,
-        "facility_name_gen": obj.facility_name_gen,
-        "list_name_gen": obj.list_name_gen,
-        "suffix": obj.suffix,
-        "date_of_death": obj.date_of_death,
-        "status": obj.status,
-        "sex_id": obj.sex_id,
-        "sex_name": _name(obj.sex),
-        "productivity": obj.productivity,
-        "dominant_tag_id": obj.dominant_tag_id,
-        "dominant_tag_name": _name(obj.dominant_tag),
-        "position_id": obj.position_id,
-        "position_name": _name(position),
-        "light_id": obj.light_id,
-        "light_name": _name(obj.light),
-        "diet_id": obj.diet_id,
-        "diet_name": _name(obj.diet),
-        "stock_id": obj.stock_id,
-        "parent_input_id": obj.parent_input_id,
-        "crossing_parent_input_id": obj.crossing_parent_input_id,
-        "substockuse_id": obj.substockuse_id,
-        "substockuse_name": _name(obj.substockuse),
-        "description": obj.description,
-        "active": obj.active,
-        "project_id": obj.project_id,
-        "project_name": _name(obj.project),
-        "project_name_gen": _name(obj.project, "name_gen"),
-        "current_author_id": obj.current_author_id,
-        "updated": obj.updated,
-        "burdened": obj.burdened,
-        "to_print": obj.to_print,
-        "last_print": obj.last_print,
-        "experiment_id": obj.experiment_id,
-        "experiment_name": _name(obj.experiment),
-        "experiment_name_gen": _name(obj.experiment, "name_gen"),
-        "most_severe_action_id": obj.most_severe_action_id,
-        "actually_counted_to_experiment": obj.actually_counted_to_experiment,
-        "reused": obj.reused,
-        "funding_id": obj.funding_id,
+        "id": v["id"],
+        "count": v["count"],
+        "substock_num": v["substock_num"],
+        "name_gen": v["name_gen"],
+        "facility_name_gen": v["facility_name_gen"],
+        "list_name_gen": v["list_name_gen"],
+        "suffix": v["suffix"],
+        "date_of_death": v["date_of_death"],
+        "status": v["status"],
+        "sex_id": v["sex_id"],
+        "sex_name": v["sex.name"],
+        "productivity": v["productivity"],
+        "dominant_tag_id": v["dominant_tag_id"],
+        "dominant_tag_name": tag["name"] if tag else None,
+        "position_id": position_id,
+        "position_name": v["position.name"],
+        "light_id": v["light_id"],
+        "light_name": v["light.name"],
+        "diet_id": v["diet_id"],
+        "diet_name": v["diet.name"],
+        "stock_id": v["stock_id"],
+        "parent_input_id": v["parent_input_id"],
+        "crossing_parent_input_id": v["crossing_parent_input_id"],
+        "substockuse_id": v["substockuse_id"],
+        "substockuse_name": v["substockuse.name"],
+        "description": v["description"],
+        "active": v["active"],
+        "project_id": v["project_id"],
+        "project_name": v["project.name"],
+        "project_name_gen": v["project.name_gen"],
+        "current_author_id": v["current_author_id"],
+        "updated": v["updated"],
+        "burdened": v["burdened"],
+        "to_print": v["to_print"],
+        "last_print": v["last_print"],
+        "experiment_id": v["experiment_id"],
+        "experiment_name": v["experiment.name"],
+        "experiment_name_gen": v["experiment.name_gen"],
+        "most_severe_action_id": v["most_severe_action_id"],
+        "actually_counted_to_experiment": v["actually_counted_to_experiment"],
+        "reused": v["reused"],
+        "funding_id": v["funding_id"],
         "funding_name": None,
-        "maturity": maturity,
-        "age": obj.age,
-        "age_weeks": obj.age_weeks,
-        "local_stock_id": obj.local_stock_id,
-        "status_cssclass": obj.status.replace(" ", "-"),
-        "icon": "dead" if obj.status == "dead" else maturity,
-        "position_fullname": obj.position_fullname,
-        "position_width": _name(position, "width"),
+        "maturity": stage,
+        "age": v["age"],
+        "age_weeks": v["age_weeks"],
+        "local_stock_id": v["local_stock_id"],
+        "status_cssclass": v["status"].replace(" ", "-"),
+        "icon": "dead" if v["status"] == "dead" else stage,
+        "position_fullname": v["position_fullname"],
+        "position_width": v["position.width"],
         "facility_link": (
-            f"/facility?rack_id={position.rack_id}&highlight={position.id}" if position else None
+            f"/facility?rack_id={v['position.rack_id']}&highlight={position_id}"
+            if position_id is not None  # a foreign key: the position exists
+            else None
         ),
-        "date_of_birth": obj.date_of_birth,
-        "generation": stock.generation,
-        "printed": obj.printed,
-        "tags": [_flat(tag) for tag in obj.tags],
-        "dominant_tag": _flat(obj.dominant_tag),
-        "dominant_tag_html": obj.dominant_tag.html if obj.dominant_tag else "",
-        "tags_html": "".join(tag.html for tag in obj.tags),
-        "max_severity_id": obj.max_severity_id,
-        "species_id": fishline.species_id,
-        "species_name": _name(species),
+        "date_of_birth": v["date_of_birth"],
+        "generation": v["stock.generation"],
+        "printed": v["printed"],
+        "tags": tags,
+        "dominant_tag": tag,
+        "dominant_tag_html": tag["html"] if tag else "",
+        "tags_html": "".join(item["html"] for item in tags),
+        "max_severity_id": v["max_severity_id"],
+        "species_id": v["stock.fishline.species_id"],
+        "species_name": v["stock.fishline.species.name"],
         "full_description": "; ".join(descriptions),
     }
 
@@ -395,63 +460,62 @@ def _css(flag: Any) -> str:
     return "zb-status-highlight" if flag else DEFAULT_CSS
 
 
-def substock_detail(obj: Substock) -> dict[str, Any]:
-    """The detail substock: the simple one, its fishline, place, genotypes and log."""
-    stock, position = obj.stock, obj.position
-    fishline = stock.fishline
-    rack = position.rack if position else None
-    room = rack.room if rack else None
-    inputs = {i.id: i for i in (*fishline.inputs, *stock.inputs, *obj.inputs)}
+def substock_detail(v: dict[str, Any]) -> dict[str, Any]:
+    """The detail substock (`SUBSTOCK_DETAIL_VIEW`): the simple one, its fishline,
+    place, genotypes and the action logs of the three."""
+    own = v["inputs"]
+    logged = {i["id"]: i for i in (*v["stock.fishline.inputs"], *v["stock.inputs"], *own)}
+    project = v["project"]
     return {
-        **substock_simple(obj),
+        **substock_simple(v),
         "genotypes_zygosities": [
             {
-                "id": gz.id,
-                "genotype_id": gz.genotype_id,
-                "genotype_name_gen": gz.genotype.name_gen,
-                "substock_id": gz.substock_id,
-                "zygosity_id": gz.zygosity_id,
-                "zygosity_name": gz.zygosity.name,
-                "visible": gz.visible,
+                "id": gz["id"],
+                "genotype_id": gz["genotype_id"],
+                "genotype_name_gen": gz["genotype.name_gen"],
+                "substock_id": gz["substock_id"],
+                "zygosity_id": gz["zygosity_id"],
+                "zygosity_name": gz["zygosity.name"],
+                "visible": gz["visible"],
             }
-            for gz in obj.genotypes_zygosities
+            for gz in v["genotypes_zygosities"]
         ],
         "latest_crossings": [
-            input_simple(i) for i in obj.inputs if i.type == "crossing" and i.active
+            input_simple(i) for i in own if i["type"] == "crossing" and i["active"]
         ][-3:],
         "eggquantity_cssclass": "zb-status-eggquantity-none",
         "eggquality_cssclass": "zb-status-eggquality-none",
         "egg_quantity_avg": None,
         "egg_quality_avg": None,
-        "background_id": fishline.background_id,
-        "background_name": _name(fishline.background),
-        "owners": [_flat(user) for user in fishline.owners],
-        "project": _flat(obj.project),
-        "projects": [_flat(obj.project)] if obj.project else [],
-        "experimental_project": _flat(obj.experiment.project) if obj.experiment else None,
-        "workgroups": [_flat(group) for group in fishline.workgroups],
-        "fishline_id": fishline.id,
-        "fishline_name": fishline.name,
-        "fishline_name_gen": fishline.name_gen,
-        "fishline_attachments": [_flat(a) for a in fishline.attachments],
-        "responsible": _name(fishline.responsible, "username"),
-        "responsible_id": fishline.responsible_id,
-        "rack_id": _name(rack, "id"),
-        "rack_name": _name(rack),
-        "room_id": _name(room, "id"),
-        "room_name": _name(room),
-        "stock_name": stock.name,
-        "species_settings": fishline.species.settings if fishline.species else {},
+        "background_id": v["stock.fishline.background_id"],
+        "background_name": v["stock.fishline.background.name"],
+        "owners": v["stock.fishline.owners"],
+        "project": project,
+        "projects": [project] if project else [],
+        "experimental_project": v["experiment.project"],
+        "workgroups": v["stock.fishline.workgroups"],
+        "fishline_id": v["stock.fishline.id"],
+        "fishline_name": v["stock.fishline.name"],
+        "fishline_name_gen": v["stock.fishline.name_gen"],
+        "fishline_attachments": v["stock.fishline.attachments"],
+        "responsible": v["stock.fishline.responsible.username"],
+        "responsible_id": v["stock.fishline.responsible_id"],
+        "rack_id": v["position.rack.id"],
+        "rack_name": v["position.rack.name"],
+        "room_id": v["position.rack.room.id"],
+        "room_name": v["position.rack.room.name"],
+        "stock_name": v["stock.name"],
+        "species_settings": _species_settings(v),
         "diet_cssclass": DEFAULT_CSS,
         "light_cssclass": DEFAULT_CSS,
-        "experiment_cssclass": _css(obj.experiment_id),
-        "binary_experiment_cssclass": _css(obj.actually_counted_to_experiment),
-        "printed_cssclass": _css(not obj.printed),
-        "reused_cssclass": _css(obj.reused),
-        "reused_icon": "reused" if obj.reused else "",
+        "experiment_cssclass": _css(v["experiment_id"]),
+        "binary_experiment_cssclass": _css(v["actually_counted_to_experiment"]),
+        "printed_cssclass": _css(not v["printed"]),
+        "reused_cssclass": _css(v["reused"]),
+        "reused_icon": "reused" if v["reused"] else "",
         "most_severe_action": None,
-        "parents": [parent.id for parent in stock.parents],
-        "inputs": [input_simple(i) for _, i in sorted(inputs.items())],
+        "parents": [parent["id"] for parent in v["stock.parents"]],
+        "inputs": [input_simple(i) for _, i in sorted(logged.items())],
     }
 
 
@@ -459,20 +523,19 @@ def _loose(keys: tuple[str, ...]) -> dict[str, Any]:
     return dict.fromkeys(keys, (Any, None))
 
 
-class _SubstockBase(Schema):
-    @model_validator(mode="before")
-    @classmethod
-    def _from_orm(cls, value: Any) -> Any:
-        if not isinstance(value, Substock):
-            return value
-        return substock_detail(value) if "inputs" in cls.model_fields else substock_simple(value)
+class _SubstockRows(_RowsSchema):
+    __rows__ = Rows(SUBSTOCK_VIEW, substock_simple)
+
+
+class _SubstockDetailRows(_RowsSchema):
+    __rows__ = Rows(SUBSTOCK_DETAIL_VIEW, substock_detail)
 
 
 # The user-facing users of the fields are the reference's keys; their values are built
 # above, so the schemas only fix the keys and their order.
 SubstockRead = create_model(  # type: ignore[call-overload]
-    "SubstockRead", __base__=_SubstockBase, **_loose(SUBSTOCK_SIMPLE_KEYS)
+    "SubstockRead", __base__=_SubstockRows, **_loose(SUBSTOCK_SIMPLE_KEYS)
 )
 SubstockDetail = create_model(  # type: ignore[call-overload]
-    "SubstockDetail", __base__=_SubstockBase, **_loose(SUBSTOCK_DETAIL_KEYS)
+    "SubstockDetail", __base__=_SubstockDetailRows, **_loose(SUBSTOCK_DETAIL_KEYS)
 )

@@ -15,7 +15,14 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 from labapi.core.errors import Conflict, ErrorItem, ValidationFailed
 from labapi.core.services import ModelService
 from labapi.facility import models as m
-from labapi.facility.schemas import to_many, to_one
+from labapi.facility.schemas import (
+    INPUT_DETAIL_VIEW,
+    INPUT_VIEW,
+    SUBSTOCK_DETAIL_VIEW,
+    SUBSTOCK_VIEW,
+    to_many,
+    to_one,
+)
 
 # Which action-log type a substock change is, the first that matches winning.
 SUBSTOCK_INPUT_TYPES = (
@@ -256,39 +263,8 @@ class SubstockService(FacilityService):
     unknown by default, and each change logged as its kind (transfer, count, …)."""
 
     def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
-        """Everything the substock's derived fields read, one query per relation."""
-        fishline = selectinload(m.Substock.stock).selectinload(m.Stock.fishline)
-        position = selectinload(m.Substock.position)
-        options = [
-            fishline.selectinload(m.Fishline.species),
-            position.selectinload(m.Position.rack),
-            *(
-                selectinload(getattr(m.Substock, name))
-                for name in (
-                    "sex", "light", "diet", "substockuse", "project", "experiment",
-                    "dominant_tag", "tags",
-                )
-            ),
-        ]  # fmt: skip
-        if detail:
-            stock = selectinload(m.Substock.stock)
-            options += [
-                position.selectinload(m.Position.rack).selectinload(m.Rack.room),
-                stock.selectinload(m.Stock.parents),
-                *(
-                    fishline.selectinload(getattr(m.Fishline, name))
-                    for name in ("background", "owners", "workgroups", "attachments", "responsible")
-                ),
-                selectinload(m.Substock.experiment).selectinload(m.Experiment.project),
-                selectinload(m.Substock.genotypes_zygosities).selectinload(
-                    m.SubstockGenotype.genotype
-                ),
-                selectinload(m.Substock.genotypes_zygosities).selectinload(
-                    m.SubstockGenotype.zygosity
-                ),
-                *(_input_options(path) for path in _input_paths()),
-            ]
-        return options
+        """Everything the substock's representation reads, one query per relation."""
+        return (SUBSTOCK_DETAIL_VIEW if detail else SUBSTOCK_VIEW).loader_options()
 
     def log_links(self, obj: Any) -> dict[str, Any]:
         """A substock's records point at it."""
@@ -329,26 +305,6 @@ class SubstockService(FacilityService):
         return values
 
 
-def _input_paths() -> list[Any]:
-    """The substock's own, its stock's and its fishline's action logs."""
-    stock = selectinload(m.Substock.stock)
-    return [
-        selectinload(m.Substock.inputs),
-        stock.selectinload(m.Stock.inputs),
-        stock.selectinload(m.Stock.fishline).selectinload(m.Fishline.inputs),
-    ]
-
-
-def _input_options(path: Any) -> Any:
-    """What an action-log record names: its user, objects and superior."""
-    return path.options(
-        *(
-            selectinload(getattr(m.Input, name))
-            for name in ("user", "substock", "stock", "fishline", "request", "superior")
-        )
-    )
-
-
 class InputService(FacilityService):
     """Action-log records are written as they are (never logged again) and list what
     they name, one query per relation."""
@@ -357,10 +313,4 @@ class InputService(FacilityService):
 
     def options(self, *, detail: bool = False) -> list[_AbstractLoad]:
         """Users, objects and superiors of the records; projects with `detail`."""
-        options = [
-            selectinload(getattr(m.Input, name))
-            for name in ("user", "substock", "stock", "fishline", "request", "superior")
-        ]
-        if detail:
-            options.append(selectinload(m.Input.projects))
-        return options
+        return (INPUT_DETAIL_VIEW if detail else INPUT_VIEW).loader_options()
