@@ -28,9 +28,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, or_, select
+from sqlalchemy import ARRAY, Select, any_, bindparam, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
@@ -135,6 +136,26 @@ def _resolve(mapper: Mapper[Any], path: str) -> tuple[tuple[RelationshipProperty
     return tuple(hops), mapper.attrs[names[-1]]
 
 
+def _getter(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The values at `positions` of a row, as a tuple (however many there are)."""
+    if not positions:
+        return lambda row: ()
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda row: (row[only],)
+    return itemgetter(*positions)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A plan's statement and where its values are in a row."""
+
+    statement: Select[Any]
+    scalars: Callable[[Sequence[Any]], tuple[Any, ...]]
+    objects: list[Callable[[Sequence[Any]], tuple[Any, ...]]]
+    owners: list[int]
+
+
 def _local_key(relation: RelationshipProperty[Any]) -> str:
     """The attribute of a to-many relation's parent that its items point at (its pk)."""
     ((local, _), *_) = relation.local_remote_pairs or ()
@@ -167,7 +188,7 @@ class _Plan:
                 self.lists.append(_Nested(path, hops, prop, _plan(item)))
             else:
                 self.objects.append(_Nested(path, hops, prop, _plan(flat(prop.mapper.class_))))
-        self._statements: dict[tuple[Any, bool], Select[Any]] = {}
+        self._statements: dict[tuple[Any, bool], _Statement] = {}
 
     # ------------------------------------------------------------------ objects
     def from_object(self, obj: Any) -> dict[str, Any]:
@@ -207,13 +228,12 @@ class _Plan:
         return options
 
     # --------------------------------------------------------------------- rows
-    def statement(self, key: RelationshipProperty[Any] | None, array: bool) -> Select[Any]:
+    def statement(self, key: RelationshipProperty[Any] | None, array: bool) -> "_Statement":
         """`SELECT key, <values> … WHERE key IN :keys`: the view's rows by primary key
         (`key` None), or as the items of the to-many relation `key` by their owner's.
-        Built once per key; the columns are the plan's scalars, its objects' columns,
-        then the owner keys of its lists. `array`: the keys are one array parameter
-        (PostgreSQL's `= ANY`: one statement text whatever their number, nothing to
-        expand), else an expanding IN."""
+        Built once per key, each column selected once. `array`: the keys are one array
+        parameter (PostgreSQL's `= ANY`: one statement text whatever their number,
+        nothing to expand), else an expanding IN."""
         cached = self._statements.get((key, array))
         if cached is not None:
             return cached
@@ -229,6 +249,10 @@ class _Plan:
             stmt = select(owner_key).select_from(parent)
             stmt = stmt.join(getattr(parent, key.key).of_type(entity))
         joined: dict[tuple[str, ...], Any] = {(): entity}
+        columns: list[Any] = [owner_key]
+        positions: dict[tuple[int, str], int] = {}
+        if key is None:
+            positions[(id(entity), owner_key.key)] = 0
 
         def join(hops: Sequence[RelationshipProperty[Any]]) -> Any:
             nonlocal stmt
@@ -242,24 +266,30 @@ class _Plan:
                 target = joined[prefix]
             return target
 
-        columns: list[ColumnElement[Any]] = []
-        for scalar in self.scalars:
-            columns.append(getattr(join(scalar.hops), scalar.key))
+        def position(owner: Any, attr: str) -> int:
+            found = positions.get((id(owner), attr))
+            if found is None:
+                found = positions[(id(owner), attr)] = len(columns)
+                columns.append(getattr(owner, attr))
+            return found
+
+        scalars = [position(join(scalar.hops), scalar.key) for scalar in self.scalars]
+        objects = []
         for nested in self.objects:
             related = join((*nested.hops, nested.relation))
-            columns += [getattr(related, scalar.key) for scalar in nested.plan.scalars]
-        for nested in self.lists:
-            columns.append(getattr(join(nested.hops), _local_key(nested.relation)))
+            objects.append([position(related, scalar.key) for scalar in nested.plan.scalars])
+        owners = [position(join(nested.hops), _local_key(nested.relation)) for nested in self.lists]
         if array:
             wanted = owner_key == any_(bindparam("keys", type_=ARRAY(owner_key.type)))
         else:
             wanted = owner_key.in_(bindparam("keys", expanding=True))
-        stmt = stmt.add_columns(*columns).where(wanted)
+        stmt = stmt.add_columns(*columns[1:]).where(wanted)
         if key is not None:
             order = [getattr(entity, self._attr(c)) for c in key.order_by or ()]
             stmt = stmt.order_by(*order, getattr(entity, self.mapper.primary_key[0].key))
-        self._statements[(key, array)] = stmt
-        return stmt
+        built = _Statement(stmt, _getter(scalars), [_getter(o) for o in objects], owners)
+        self._statements[(key, array)] = built
+        return built
 
     def _attr(self, column: Any) -> str:
         return self.mapper.get_property_by_column(column).key
@@ -270,27 +300,25 @@ class _Plan:
         keys: Sequence[Any],
         key: RelationshipProperty[Any] | None = None,
     ) -> list[tuple[Any, dict[str, Any]]]:
-        """(key, values) of the rows whose key is in `keys` (`statement`), in order."""
-        stmt = self.statement(key, session.get_bind().dialect.name == "postgresql")
-        rows = (await session.execute(stmt, {"keys": list(keys)})).all()
-        n = len(self.scalars)
+        """(key, values) of the rows whose key is in `keys` (`statement`), in order.
+
+        Executed on the session's connection: the rows are plain tuples, without the
+        ORM's result machinery (nothing here is an ORM object)."""
+        built = self.statement(key, session.get_bind().dialect.name == "postgresql")
+        connection = await session.connection()
+        rows = (await connection.execute(built.statement, {"keys": list(keys)})).all()
         paths = [scalar.path for scalar in self.scalars]
         converted = [(s.path, s.convert) for s in self.scalars if s.convert is not None]
         found: list[tuple[Any, dict[str, Any]]] = []
         for row in rows:
-            values = dict(zip(paths, row[1 : n + 1], strict=True))
+            values = dict(zip(paths, built.scalars(row), strict=True))
             for path, convert in converted:
                 values[path] = convert(values[path])
-            start = n + 1
-            for nested in self.objects:
-                width = len(nested.plan.scalars)
-                part = row[start : start + width]
-                start += width
-                values[nested.path] = nested.plan.row_values(part)
+            for nested, getter in zip(self.objects, built.objects, strict=True):
+                values[nested.path] = nested.plan.row_values(getter(row))
             found.append((row[0], values))
-        start = 1 + n + sum(len(nested.plan.scalars) for nested in self.objects)
-        for i, nested in enumerate(self.lists):
-            owners = [row[start + i] for row in rows]
+        for nested, index in zip(self.lists, built.owners, strict=True):
+            owners = [row[index] for row in rows]
             wanted = sorted({owner for owner in owners if owner is not None})
             groups: dict[Any, list[dict[str, Any]]] = {}
             if wanted:
