@@ -27,7 +27,7 @@ ready for orjson.
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -77,22 +77,26 @@ class View:
         """This view and more paths (a detail representation over a simple one)."""
         return View(self.model, (*self.paths, *paths), {**self.items, **(items or {})})
 
+    @cached_property
+    def plan(self) -> "_Plan":
+        """The view resolved against its mapper, once (paths checked, statements cached)."""
+        return _Plan(self)
+
     def from_object(self, obj: Any) -> dict[str, Any]:
         """The view's values of one ORM object."""
-        return _plan(self).from_object(obj)
+        return self.plan.from_object(obj)
 
     async def load(self, session: AsyncSession, pks: Sequence[Any]) -> list[dict[str, Any]]:
         """The view's values of the objects with primary keys `pks`, in that order
         (missing ones left out): one statement, and one per to-many path."""
         if not pks:
             return []
-        plan = _plan(self)
-        found = dict(await plan.fetch(session, pks))
+        found = dict(await self.plan.fetch(session, pks))
         return [found[pk] for pk in pks if pk in found]
 
     def loader_options(self) -> list[_AbstractLoad]:
         """`selectinload` options that load every relation the view reads."""
-        return _plan(self).options(None)
+        return self.plan.options(None)
 
 
 @cache
@@ -176,6 +180,7 @@ class _Plan:
     def __init__(self, view: View) -> None:
         mapper: Mapper[Any] = sa_inspect(view.model)
         self.view, self.mapper = view, mapper
+        self.pk = self._attr(mapper.primary_key[0])  # the primary key's attribute
         self.scalars: list[_Scalar] = []
         self.objects: list[_Nested] = []
         self.lists: list[_Nested] = []
@@ -185,9 +190,9 @@ class _Plan:
                 self.scalars.append(_Scalar(path, hops, prop.key, _convert(prop)))
             elif prop.uselist:
                 item = view.items.get(path) or flat(prop.mapper.class_)
-                self.lists.append(_Nested(path, hops, prop, _plan(item)))
+                self.lists.append(_Nested(path, hops, prop, item.plan))
             else:
-                self.objects.append(_Nested(path, hops, prop, _plan(flat(prop.mapper.class_))))
+                self.objects.append(_Nested(path, hops, prop, flat(prop.mapper.class_).plan))
         self._statements: dict[tuple[Any, bool], _Statement] = {}
 
     # ------------------------------------------------------------------ objects
@@ -239,7 +244,7 @@ class _Plan:
             return cached
         if key is None:
             entity: Any = self.view.model
-            owner_key: Any = getattr(entity, self.mapper.primary_key[0].key)
+            owner_key: Any = getattr(entity, self.pk)
             stmt = select(owner_key)
         else:
             # The items of a to-many relation, by the key of the object they belong to.
@@ -286,7 +291,7 @@ class _Plan:
         stmt = stmt.add_columns(*columns[1:]).where(wanted)
         if key is not None:
             order = [getattr(entity, self._attr(c)) for c in key.order_by or ()]
-            stmt = stmt.order_by(*order, getattr(entity, self.mapper.primary_key[0].key))
+            stmt = stmt.order_by(*order, getattr(entity, self.pk))
         built = _Statement(stmt, _getter(scalars), [_getter(o) for o in objects], owners)
         self._statements[(key, array)] = built
         return built
@@ -331,25 +336,13 @@ class _Plan:
 
     def row_values(self, part: Sequence[Any]) -> dict[str, Any] | None:
         """A to-one object's values from its columns of a row (None: no such object)."""
-        pk = self.mapper.primary_key[0].key
         values = {scalar.path: value for scalar, value in zip(self.scalars, part, strict=True)}
-        if values.get(pk) is None:
+        if values.get(self.pk) is None:
             return None
         for scalar in self.scalars:
             if scalar.convert is not None:
                 values[scalar.path] = scalar.convert(values[scalar.path])
         return values
-
-
-_PLANS: dict[int, _Plan] = {}
-
-
-def _plan(view: View) -> _Plan:
-    """The plan of a view, made once (views are module-level constants)."""
-    plan = _PLANS.get(id(view))
-    if plan is None or plan.view is not view:
-        plan = _PLANS[id(view)] = _Plan(view)
-    return plan
 
 
 @dataclass(frozen=True)
