@@ -95,8 +95,13 @@ class View:
         return [found[pk] for pk in pks if pk in found]
 
     def loader_options(self) -> list[_AbstractLoad]:
-        """`selectinload` options that load every relation the view reads."""
-        return self.plan.options(None)
+        """`selectinload` options that load every relation the view reads (built once:
+        loader options are immutable)."""
+        return list(self._loader_options)
+
+    @cached_property
+    def _loader_options(self) -> tuple[_AbstractLoad, ...]:
+        return tuple(self.plan.options(None))
 
 
 @cache
