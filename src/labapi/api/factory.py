@@ -18,7 +18,10 @@ from pydantic import BaseModel, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette._utils import get_route_path
 from starlette.responses import StreamingResponse
+from starlette.routing import Match
+from starlette.types import Scope
 
 from labapi.api.bodies import read_body
 from labapi.api.openapi import (
@@ -167,6 +170,22 @@ async def update_in_place(
         errors = [ErrorItem((*loc, *item.loc[1:]), item.msg, item.type) for item in exc.errors]
         raise ValidationFailed(exc.detail, errors) from None
     return {"pk": nested["pk"]}
+
+
+class ResourceRouter(APIRouter):
+    """The routes of one resource, all under its prefix: a path outside it is refused
+    before any route is tried.
+
+    The app tries its routers in turn, and FastAPI tries each route of a router with
+    bookkeeping of its own: ~2 µs a route, ~2 ms to reach the last resources of the
+    registry (the facility's) through the hundreds of routes before them. Registry
+    routers are included without a prefix of their own (`main.create_app`)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = get_route_path(scope)
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def add_route(
@@ -435,7 +454,7 @@ def build_router(spec: ResourceSpec) -> APIRouter:
     generated = [action for action in spec.actions if action not in spec.handwritten]
     # Every route needs an authenticated user (401 first), writes a model permission
     # (403 next), and only then is the object looked up (404).
-    router = APIRouter(
+    router = ResourceRouter(
         prefix=f"{surface.prefix}/{spec.name}",
         tags=[spec.name],
         dependencies=[Depends(get_current_user)],
