@@ -22,6 +22,11 @@ every to-one hop an outer join, then each to-many path in one more statement for
 rows at once. The representation is then one Python function of the resulting dict, the
 same for both. Datetimes are written as Pydantic writes them (`…Z`), so the dicts are
 ready for orjson.
+
+`load` takes the primary keys of a page (the statement that filters, orders and pages
+stays a plain one): its joins start from those rows only. Its statements are built once
+and take the keys as one parameter, so PostgreSQL plans each once per connection; they
+run on both databases.
 """
 
 import datetime as dt
