@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     # and N+1 hunting; off in production).
     debug_query_count: bool = False
     # PostgreSQL builds the JSON of lists and details whose read schema it can reproduce
-    # exactly, in one statement (`api/projection.py`); false: always the ORM path.
+    # exactly, in one statement (`api/projection.py`), and representations computed in
+    # Python read flat rows (`api/rows.py`, both databases); false: always the ORM path.
     sql_json: bool = True
 
     # Isabl limit/offset pagination (DRF LimitOffsetPagination)
