@@ -68,11 +68,14 @@ def summary(reports: list[dict[str, Any]]) -> str:
         for row in last["scenarios"]:
             if row["status"] != "ok" or row["name"] not in before:
                 continue
+            indexed = "yes" if row["indexed"] else "no"
+            if not row.get("requests") or not before[row["name"]].get("requests"):
+                # No request finished in the window: there is no p99 to compare.
+                lines.append(f"| {row['name']} | {indexed} | — | no request completed |")
+                continue
             ratio = row["p99_ms"] / max(before[row["name"]]["p99_ms"], 1e-9)
             flag = ("yes" if ratio <= 2 else "NO") if row["indexed"] else "n/a"
-            lines.append(
-                f"| {row['name']} | {'yes' if row['indexed'] else 'no'} | {ratio:.2f} | {flag} |"
-            )
+            lines.append(f"| {row['name']} | {indexed} | {ratio:.2f} | {flag} |")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
