@@ -20,7 +20,8 @@ The rules, field by field (the field's validation alias names the attribute):
   Pydantic's ISO form (`Z`, microseconds only when not zero), enums by name (their values
   must be their names), a `dict`/`list` field that is never null as `{}`/`[]` for NULL;
 - a to-one relation shown as a schema is that schema's object (null when none); shown as
-  a string, it is the related object's first identifier column (`created_by` → username);
+  a string, it is the related object's first identifier column (`created_by` → username,
+  `core.services.IDENTIFIER_FIELDS`);
 - a to-many relation shown as a list of schemas is their array, in the relation's
   `order_by` then pk order; shown as a `list[int]`, the related pks (at most the field's
   `max_length`).
@@ -54,7 +55,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
@@ -65,10 +65,10 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from labapi.core.services import IDENTIFIER_FIELDS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The columns a to-one relation shown as a string is named by, first match wins.
-LABEL_COLUMNS = ("system_id", "identifier", "name", "slug", "username", "email")
 EMPTY_OBJECT = text("'{}'::jsonb")
 EMPTY_ARRAY = text("'[]'::json")
 
@@ -269,7 +269,8 @@ class Compiler:
         raise Unsupported(f"a list of {shape.item!r}")
 
     def _label(self, target: Mapper[Any], related: FromClause) -> Any:
-        for column in LABEL_COLUMNS:
+        # Named by its first identifier column, as a detail path names it.
+        for column in IDENTIFIER_FIELDS:
             if column in target.columns:
                 return related.c[target.columns[column].key]
         raise Unsupported(f"{target.class_.__name__} has no label column")
@@ -298,7 +299,7 @@ class Compiler:
             clauses.append(source.c[local.key] == related.c[remote.key])
         if not clauses:
             raise Unsupported("a relation without local/remote pairs")
-        return [related], and_(true(), *clauses)
+        return [related], and_(*clauses)
 
 
 class Projection:
@@ -310,7 +311,7 @@ class Projection:
     filters, orders and pages as the ORM path does."""
 
     def __init__(self, schema: type[BaseModel], model: type[Any]) -> None:
-        self.schema, self.model = schema, model
+        self.schema = schema
         self.mapper: Mapper[Any] = sa_inspect(model)
         # Raises Unsupported before anything else is built.
         self.statement = self._statement(bindparam("pks", type_=ARRAY(BigInteger)))
