@@ -349,6 +349,11 @@ def parse_list_query(spec: ResourceSpec, query_string: str) -> ListQuery:
     return ListQuery(reserved, conditions, filtered, ordered, order, narrowed=bool(clauses))
 
 
+def pks_of(spec: ResourceSpec, stmt: Select[Any]) -> Select[Any]:
+    """`stmt` selecting only its rows' primary keys (its filters, order and window kept)."""
+    return stmt.with_only_columns(spec.model.__mapper__.primary_key[0], maintain_column_froms=True)
+
+
 async def render_page(
     request: Request,
     session: AsyncSession,
@@ -361,8 +366,7 @@ async def render_page(
     statement (PostgreSQL), or the ORM objects loaded with `options` and rendered."""
     projection = renderer.projecting(request, session)
     if projection is not None:
-        pk = spec.model.__mapper__.primary_key[0]
-        pks = (await session.scalars(page.with_only_columns(pk, maintain_column_froms=True))).all()
+        pks = (await session.scalars(pks_of(spec, page))).all()
         return await projection.render(session, pks)
     rows = (await session.scalars(page.options(*options))).all()
     return renderer.render(rows, _fields(request))
@@ -414,9 +418,8 @@ async def _stream_batches(
     as `render_page` renders a page: the pks streamed then rendered, or the ORM objects."""
     projection = renderer.projecting(request, session)
     if projection is not None:
-        pk = spec.model.__mapper__.primary_key[0]
-        pks = stmt.with_only_columns(pk, maintain_column_froms=True)
-        result = await session.stream_scalars(pks.execution_options(yield_per=STREAM_BATCH))
+        pks = pks_of(spec, stmt).execution_options(yield_per=STREAM_BATCH)
+        result = await session.stream_scalars(pks)
         async for batch in result.partitions(STREAM_BATCH):
             yield await projection.render(session, batch)
         return
