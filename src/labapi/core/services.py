@@ -94,7 +94,7 @@ class ModelService:
         if ident.isascii() and ident.isdigit():
             if not pk_fits(self.model, int(ident)):
                 raise missing
-            return [self.model.__mapper__.primary_key[0].key], int(ident)  # type: ignore[attr-defined]
+            return [str(self.model.__mapper__.primary_key[0].key)], int(ident)
         columns = [column.key for column in self.identifier_columns()]
         if not columns:
             raise missing
